@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from khm.api.urls import api
+
+urlpatterns = [
+    path("", include("khm.accounts.urls_root")),
+    path("accounts/", include("khm.accounts.urls")),
+    path("areas/", include("khm.areas.urls")),
+    path("households/", include("khm.registry.urls")),
+    path("audit/", include("khm.audit.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
