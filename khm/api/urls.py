@@ -1,0 +1,34 @@
+"""The versioned REST API (django-ninja) with its OpenAPI schema at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from khm.api.auth import AUTH
+from khm.api.errors import validation_payload
+from khm.areas.api import router as areas_router
+from khm.registry.api import router as registry_router
+
+api = NinjaAPI(title="KHM API", version="1", auth=AUTH, urls_namespace="api")
+api.add_router("/", registry_router)
+api.add_router("/", areas_router)
+
+
+@api.exception_handler(ValidationError)
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, validation_payload(exc), status=422)
+
+
+def operations() -> list[tuple[str, str, Any]]:
+    """(method, path, view function) of every API operation, for the access tests."""
+    out = []
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for op in path_view.operations:
+                for method in op.methods:
+                    out.append((method, prefix + path, op.view_func))
+    return out
