@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from khm.demo.seed import DEMO_PASSWORD, seed_organisations_and_users
+from khm.registry.bulk import registry_is_empty
+
+
+class Command(BaseCommand):
+    help = "Create Kalasin demo organisations, one user per role and a synthetic population (idempotent)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--people", type=int, default=12000)
+        parser.add_argument("--seed", type=int, default=46)
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        users = seed_organisations_and_users()
+        if registry_is_empty():
+            call_command("generate_population", people=o["people"], seed=o["seed"], area="46", stdout=self.stdout)
+        else:
+            self.stdout.write("registry already has households: population left as it is")
+        self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
+        for u in users:
+            self.stdout.write(f"  {u.username:<10} {u.role:<18} {u.display_name}")

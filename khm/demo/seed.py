@@ -1,0 +1,114 @@
+"""Kalasin demo: organisations, one user per role, synthetic households."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from khm.accounts.models import Organisation, OrganisationKind, RoleAssignment, User
+from khm.accounts.roles import Role
+from khm.areas.loaders import iter_local_governments
+from khm.areas.models import Area, AreaLevel
+
+DEMO_PASSWORD = "kalasin-demo"  # published in the README: demo only
+
+AGENCIES = [
+    (
+        "agency-pso",
+        "สำนักงานพัฒนาสังคมและความมั่นคงของมนุษย์จังหวัดกาฬสินธุ์",
+        "Kalasin Provincial Social Development and Human Security Office",
+    ),
+    ("agency-ppho", "สำนักงานสาธารณสุขจังหวัดกาฬสินธุ์", "Kalasin Provincial Public Health Office"),
+    ("agency-pcdo", "สำนักงานพัฒนาชุมชนจังหวัดกาฬสินธุ์", "Kalasin Provincial Community Development Office"),
+    ("agency-pao-agri", "สำนักงานเกษตรจังหวัดกาฬสินธุ์", "Kalasin Provincial Agriculture Office"),
+    ("agency-labour", "สำนักงานแรงงานจังหวัดกาฬสินธุ์", "Kalasin Provincial Labour Office"),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    organisation: str
+    area: str | None
+    display_name: str
+
+
+def _orgs() -> None:
+    kalasin = Area.objects.get(code="46")
+    Organisation.objects.update_or_create(
+        code="province-46",
+        defaults={"kind": OrganisationKind.PROVINCE_OFFICE, "name_th": "ศูนย์อำนวยการขับเคลื่อนการแก้ไขปัญหาความยากจนจังหวัดกาฬสินธุ์",
+                  "name_en": "Kalasin Provincial Poverty Centre", "area": kalasin},
+    )  # fmt: skip
+    for d in Area.objects.filter(level=AreaLevel.DISTRICT, parent=kalasin, active=True):
+        Organisation.objects.update_or_create(
+            code=f"district-{d.code}",
+            defaults={"kind": OrganisationKind.DISTRICT_OFFICE, "name_th": f"ที่ว่าการอำเภอ{d.name_th}",
+                      "name_en": f"{d.name_en} District Office", "area": d},
+        )  # fmt: skip
+    districts = {a.code: a for a in Area.objects.filter(level=AreaLevel.DISTRICT, parent=kalasin)}
+    villages = {a.code: a for a in Area.objects.filter(level=AreaLevel.VILLAGE, path__range=("46000000", "46999999"))}
+    for lg in iter_local_governments():
+        org, _ = Organisation.objects.update_or_create(
+            code=f"lg-{lg.key}",
+            defaults={"kind": OrganisationKind.LOCAL_GOVERNMENT, "name_th": lg.name_th, "name_en": lg.name_en,
+                      "lg_type": lg.type, "area": districts.get(lg.district_code) if lg.district_code else kalasin},
+        )  # fmt: skip
+        org.jurisdiction.set([villages[c] for c in lg.villages if c in villages])
+    for code, th, en in AGENCIES:
+        Organisation.objects.update_or_create(
+            code=code, defaults={"kind": OrganisationKind.AGENCY, "name_th": th, "name_en": en, "area": kalasin}
+        )
+    Organisation.objects.update_or_create(
+        code="khm-system", defaults={"kind": OrganisationKind.OTHER, "name_th": "ผู้ดูแลระบบ KHM", "name_en": "KHM system"}
+    )
+
+
+def _pick_local(district: str, exclude: set[str] = frozenset()) -> Organisation:  # type: ignore[assignment]
+    """A subdistrict municipality or SAO of ``district`` with a real set of villages."""
+    candidates = (
+        Organisation.objects.filter(
+            kind=OrganisationKind.LOCAL_GOVERNMENT, area__code=district, lg_type__in=["TAO", "ThesabanTambon"]
+        )
+        .exclude(code__in=exclude)
+        .order_by("code")
+    )
+    best = max(candidates, key=lambda o: (o.jurisdiction.count(), o.code == min(c.code for c in candidates)))
+    return best
+
+
+def demo_users() -> list[DemoUser]:
+    local = _pick_local("4601")
+    other = _pick_local("4605")  # Kuchinarai: another district, the "other area" officer
+    village = local.jurisdiction.order_by("code").first()
+    assert village is not None
+    return [
+        DemoUser("admin", Role.PROVINCE_ADMIN, "province-46", "46", "ผู้ดูแลจังหวัด (Province admin)"),
+        DemoUser("district", Role.DISTRICT_OFFICER, "district-4601", "4601", "ปลัดอำเภอเมืองกาฬสินธุ์ (District officer)"),
+        DemoUser("local", Role.LOCAL_OFFICER, local.code, None, f"เจ้าหน้าที่{local.name_th}"),
+        DemoUser("local2", Role.LOCAL_OFFICER, other.code, None, f"เจ้าหน้าที่{other.name_th}"),
+        DemoUser("agency", Role.AGENCY_WORKER, "agency-pso", "46", "เจ้าหน้าที่ พมจ. (Agency worker)"),
+        DemoUser(
+            "volunteer", Role.VILLAGE_VOLUNTEER, local.code, village.code, f"อสม. {village.name_th} (Village volunteer)"
+        ),
+        DemoUser("secretary", Role.FORUM_SECRETARY, "district-4601", village.code[:6], "เลขานุการเวที (Forum secretary)"),
+        DemoUser("analyst", Role.ANALYST, "province-46", "46", "นักวิเคราะห์ (Analyst)"),
+        DemoUser("sysadmin", Role.SYSTEM_ADMIN, "khm-system", None, "ผู้ดูแลระบบ (System admin)"),
+    ]
+
+
+def seed_organisations_and_users() -> list[DemoUser]:
+    with transaction.atomic():
+        _orgs()
+        users = demo_users()
+        for du in users:
+            user, created = User.objects.get_or_create(username=du.username, defaults={"display_name": du.display_name})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            org = Organisation.objects.get(code=du.organisation)
+            area = Area.objects.get(code=du.area) if du.area else None
+            RoleAssignment.objects.get_or_create(user=user, role=du.role, organisation=org, area=area)
+    return users
