@@ -1,0 +1,1 @@
+"""Cross-app tests (browser tests live in tests/browser)."""
