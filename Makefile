@@ -80,6 +80,13 @@ contracts:
 test-sqlite:
 	$(PY) -m pytest -q -p no:cacheprovider
 
+## test-browser: only the Chromium tests; screenshot: refresh docs/img/household-list.png
+test-browser: setup sysdeps-test
+	$(PY) -m pytest -q -p no:cacheprovider -m browser
+
+screenshot: setup sysdeps-test
+	KHM_SCREENSHOT=1 $(PY) -m pytest -q -p no:cacheprovider -m browser -k desktop
+
 test-postgres:
 	$(PY) scripts/with_postgres.py -- $(PY) -m pytest -q -p no:cacheprovider -m "not browser"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 
 from khm.accounts.scoping import Scope, scope_for
 from khm.core.crypto import lookup_hash
@@ -118,7 +118,10 @@ def household_list(
 
 def household_members(household: Household) -> QuerySet[Person]:
     """Members of a household the caller already fetched through access.py."""
-    return household.people.order_by("status", "relation", "birth_date")
+    # Current members first, the head on top, then by relation and age.
+    status_order = Case(*(When(status=s, then=Value(i)) for i, s in enumerate(PersonStatus.values)), default=Value(9))
+    relation_order = Case(*(When(relation=r, then=Value(i)) for i, r in enumerate(Relation.values)), default=Value(9))
+    return household.people.order_by(status_order, relation_order, "birth_date")
 
 
 def villages_in_scope(actor: Any, action: str) -> list[tuple[str, str]]:
