@@ -215,5 +215,3 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": user.username,
         "can": {a: can(user, a) for a in ("household.view", "household.create", "household.edit", "export.personal")},
     }
-
-

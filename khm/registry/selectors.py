@@ -7,8 +7,8 @@ range per scope area, no OFFSET, no COUNT — and indexed prefix search on names
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Prefetch, Q, QuerySet, Value, When

@@ -7,7 +7,6 @@ another area and get nothing.
 from __future__ import annotations
 
 import os
-
 import re
 from dataclasses import dataclass
 

@@ -5,58 +5,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=8, unique=True, verbose_name='DOPA code')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'Province'), (2, 'District'), (3, 'Subdistrict'), (4, 'Village')], db_index=True, verbose_name='level')),
-                ('name_th', models.CharField(max_length=200, verbose_name='Thai name')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='English name')),
-                ('path', models.CharField(db_index=True, editable=False, max_length=8, verbose_name='path')),
-                ('active', models.BooleanField(default=True, verbose_name='in force')),
-                ('abolished_on', models.DateField(blank=True, null=True, verbose_name='abolished on')),
-                ('successor_codes', models.CharField(blank=True, max_length=200, verbose_name='successor codes')),
-                ('postal_codes', models.CharField(blank=True, max_length=100, verbose_name='postal codes')),
-                ('village_no', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='village number (หมู่)')),
-                ('population', models.PositiveIntegerField(blank=True, null=True, verbose_name='registered population')),
-                ('households', models.PositiveIntegerField(blank=True, null=True, verbose_name='registered houses')),
-                ('population_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('source', models.CharField(blank=True, max_length=100, verbose_name='source')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='areas.area')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=8, unique=True, verbose_name="DOPA code")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Province"), (2, "District"), (3, "Subdistrict"), (4, "Village")],
+                        db_index=True,
+                        verbose_name="level",
+                    ),
+                ),
+                ("name_th", models.CharField(max_length=200, verbose_name="Thai name")),
+                ("name_en", models.CharField(blank=True, max_length=200, verbose_name="English name")),
+                ("path", models.CharField(db_index=True, editable=False, max_length=8, verbose_name="path")),
+                ("active", models.BooleanField(default=True, verbose_name="in force")),
+                ("abolished_on", models.DateField(blank=True, null=True, verbose_name="abolished on")),
+                ("successor_codes", models.CharField(blank=True, max_length=200, verbose_name="successor codes")),
+                ("postal_codes", models.CharField(blank=True, max_length=100, verbose_name="postal codes")),
+                (
+                    "village_no",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="village number (หมู่)"),
+                ),
+                (
+                    "population",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="registered population"),
+                ),
+                ("households", models.PositiveIntegerField(blank=True, null=True, verbose_name="registered houses")),
+                ("population_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("source", models.CharField(blank=True, max_length=100, verbose_name="source")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="areas.area",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'area',
-                'verbose_name_plural': 'areas',
-                'ordering': ['code'],
+                "verbose_name": "area",
+                "verbose_name_plural": "areas",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Boundary',
+            name="Boundary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('geometry', models.JSONField()),
-                ('source', models.CharField(blank=True, max_length=200)),
-                ('area', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='boundary', to='areas.area')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("geometry", models.JSONField()),
+                ("source", models.CharField(blank=True, max_length=200)),
+                (
+                    "area",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="boundary", to="areas.area"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'boundary',
-                'verbose_name_plural': 'boundaries',
+                "verbose_name": "boundary",
+                "verbose_name_plural": "boundaries",
             },
         ),
         migrations.AddIndex(
-            model_name='area',
-            index=models.Index(fields=['name_th'], name='areas_area_name_th_a193f3_idx'),
+            model_name="area",
+            index=models.Index(fields=["name_th"], name="areas_area_name_th_a193f3_idx"),
         ),
         migrations.AddIndex(
-            model_name='area',
-            index=models.Index(fields=['name_en'], name='areas_area_name_en_b8f602_idx'),
+            model_name="area",
+            index=models.Index(fields=["name_en"], name="areas_area_name_en_b8f602_idx"),
         ),
     ]
