@@ -21,7 +21,11 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud 
 
 
 def new_code(prefix: str, length: int = 8) -> str:
-    return prefix + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+    # 31 symbols from 256 byte values: bytes below 248 (= 8 × 31) keep the choice uniform.
+    out: list[str] = []
+    while len(out) < length:
+        out.extend(_CODE_ALPHABET[b % 31] for b in secrets.token_bytes(length * 2) if b < 248)
+    return prefix + "".join(out[:length])
 
 
 class HouseholdStatus(models.TextChoices):

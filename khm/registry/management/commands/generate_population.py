@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--area", default="46", help="area code whose villages receive the population (default Kalasin)"
         )
-        parser.add_argument("--batch", type=int, default=2000)
+        parser.add_argument("--batch", type=int, default=5000)
 
     def handle(self, *args: Any, **o: Any) -> None:
         low, high = code_range(o["area"])
