@@ -128,3 +128,20 @@ def test_export_contains_only_scope_and_is_audited(cast):
     assert "บุญมี" in text and "สมหมาย" not in text
     assert "3460100123458" in text  # local officers may see full IDs (role matrix)
     assert AuditEvent.objects.filter(action="export.personal", actor=cast.ploy).count() == 1
+
+
+def test_thai_is_the_default_even_when_the_browser_asks_for_english(cast):
+    c = client_for(cast.ploy)
+    html = c.get("/households/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
+    assert 'lang="th"' in html and "ครัวเรือน" in html
+    c.post("/i18n/setlang/", {"language": "en"})
+    assert 'lang="en"' in c.get("/households/").content.decode()
+
+
+@pytest.mark.parametrize(("who", "lands_on"), [("ploy", "/households/"), ("agency", "/start/"), ("analyst", "/start/")])
+def test_login_lands_each_role_on_a_page_it_may_see(cast, who, lands_on):
+    c = Client()
+    r = c.post(
+        "/accounts/login/", {"username": getattr(cast, who).username, "password": "correct-horse-battery"}, follow=True
+    )
+    assert r.redirect_chain[-1][0] == lands_on and r.status_code == 200
