@@ -88,7 +88,7 @@ screenshot: setup sysdeps-test
 	KHM_SCREENSHOT=1 $(PY) -m pytest -q -p no:cacheprovider -m browser -k desktop
 
 test-postgres:
-	$(PY) scripts/with_postgres.py -- $(PY) -m pytest -q -p no:cacheprovider -m "not browser"
+	$(PY) scripts/with_postgres.py -- $(PY) -m pytest -q -p no:cacheprovider
 
 bench:
 	$(PY) benchmarks/bench_generator.py --people 1000000

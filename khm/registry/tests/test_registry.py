@@ -201,3 +201,19 @@ def test_audit_history_cannot_be_rewritten_with_raw_sql_on_postgresql(cast):
         pytest.skip("the database trigger exists on PostgreSQL; SQLite relies on the ORM guard")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute("UPDATE audit_auditevent SET note = 'x'")
+
+
+def test_timeline_tells_what_happened_in_words(cast):
+    spouse = cast.household.people.get(relation="spouse")
+    services.person_leave(
+        actor=cast.ploy, person=spouse, event="moved_out", on=dt.date(2026, 3, 1), note="ไปทำงานกรุงเทพ"
+    )
+    c = Client()
+    c.force_login(cast.ploy)
+    html = c.get(f"/households/{cast.household.code}/").content.decode()
+    with translation.override("th"):
+        from khm.registry.timeline import ACTION_LABELS
+
+        assert str(ACTION_LABELS["household.create"]) in html
+        assert str(ACTION_LABELS["membership.moved_out"]) in html
+    assert "ไปทำงานกรุงเทพ" in html and "1 มี.ค. 2569" in html
