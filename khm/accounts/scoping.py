@@ -43,20 +43,27 @@ class Scope:
             return self.contains(area_code)
         return any(area_code.startswith(p) for p in self.prefixes)
 
-    def q(self, field_name: str = "area_code") -> Q:
+    def q(self, field_name: str = "area_code", *, start: str | None = None) -> Q:
         """Filter rows whose 8-digit ``field_name`` is inside the scope.
 
         Each prefix is one range on the indexed column; explicit villages are one IN.
+        ``start`` (a village code) drops everything before it, so a keyset page deep in a
+        large scope starts its index range at the cursor instead of filtering from the top.
         The empty scope yields a filter that matches nothing.
         """
         if self.empty:
             return Q(pk__in=[])
-        q = Q()
+        q = Q(pk__in=[])
         for prefix in sorted(self.prefixes):
             low, high = code_range(prefix)
+            if start is not None:
+                if high < start:
+                    continue
+                low = max(low, start)
             q |= Q(**{f"{field_name}__gte": low, f"{field_name}__lte": high})
-        if self.villages:
-            q |= Q(**{f"{field_name}__in": sorted(self.villages)})
+        villages = sorted(v for v in self.villages if start is None or v >= start)
+        if villages:
+            q |= Q(**{f"{field_name}__in": villages})
         return q
 
     def restricted_to(self, area_code: str) -> Scope:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from khm.accounts.scoping import Scope, scope_for
 from khm.core.crypto import lookup_hash
@@ -19,6 +19,7 @@ from khm.engines.ids import is_valid_national_id, normalise_digits
 from khm.registry.models import Household, Person, PersonStatus, Relation
 
 VIEW = "household.view"
+COMMON_PREFIX = 2000
 
 
 def household_scope(actor: Any, action: str = VIEW, *, area_code: str | None = None) -> Scope:
@@ -62,7 +63,7 @@ class HouseholdPage:
     next_cursor: str | None
 
 
-def _search_filter(query: str) -> Q | None:
+def _search_filter(query: str) -> Q | Exists | None:
     """A filter on households for a name, national ID or house number typed by a user."""
     text = " ".join(query.split())
     if not text:
@@ -80,6 +81,11 @@ def _search_filter(query: str) -> Q | None:
         people = Person.objects.filter(first_name__prefix=parts[0], last_name__prefix=parts[-1])
     else:
         people = Person.objects.filter(Q(first_name__prefix=text) | Q(last_name__prefix=text))
+    # A rare name: collect the few matching households (cheap). A common prefix such as
+    # "สุ" matches ~75,000 of 1M people: then walk households in index order and stop at
+    # the page size, checking each with EXISTS, instead of sorting every match.
+    if people[:COMMON_PREFIX].count() >= COMMON_PREFIX:
+        return Exists(people.filter(household_id=OuterRef("pk")))
     return Q(pk__in=people.values("household_id"))
 
 
@@ -94,11 +100,11 @@ def household_list(
     scope = household_scope(actor, area_code=area_code)
     if scope.empty:
         return HouseholdPage([], None)
-    qs = Household.objects.filter(scope.q("area_code"))
+    cursor = decode_cursor(after) if after else None
+    qs = Household.objects.filter(scope.q("area_code", start=cursor[0] if cursor else None))
     search = _search_filter(query)
     if search is not None:
         qs = qs.filter(search)
-    cursor = decode_cursor(after) if after else None
     if cursor:
         a, c = cursor
         qs = qs.filter(Q(area_code__gt=a) | Q(area_code=a, code__gt=c))

@@ -217,3 +217,21 @@ def test_timeline_tells_what_happened_in_words(cast):
         assert str(ACTION_LABELS["household.create"]) in html
         assert str(ACTION_LABELS["membership.moved_out"]) in html
     assert "ไปทำงานกรุงเทพ" in html and "1 มี.ค. 2569" in html
+
+
+def test_common_name_prefix_search_pages_correctly(cast, monkeypatch):
+    # Above the "common prefix" threshold the search switches strategy; results must agree.
+    for i in range(12):
+        hh = services.household_create(actor=cast.ploy, village_code="46010102", house_no=str(100 + i))
+        services.person_create(actor=cast.ploy, household=hh, national_id=None, first_name=f"สุดา{i}", last_name="ทอง", sex="F", relation="head")
+    rare = {h.code for h in selectors.household_list(cast.ploy, query="สุดา", limit=100).rows}
+    monkeypatch.setattr(selectors, "COMMON_PREFIX", 5)
+    seen, after = [], None
+    while True:
+        page = selectors.household_list(cast.ploy, query="สุดา", limit=5, after=after)
+        seen += [h.code for h in page.rows]
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+    assert len(rare) == 12 and seen == sorted(seen, key=lambda c: (Household.objects.get(code=c).area_code, c))
+    assert set(seen) == rare and len(seen) == 12
