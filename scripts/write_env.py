@@ -23,7 +23,7 @@ def main() -> int:
         f"KHM_SECRET_KEY={secrets.token_urlsafe(48)}\n"
         f"KHM_FIELD_KEY={key()}\n"
         f"KHM_LOOKUP_KEY={key()}\n"
-        "KHM_DEBUG=1\n",
+        "KHM_DEBUG=0\n",
         encoding="utf-8",
     )
     path.chmod(0o600)
