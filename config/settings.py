@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "khm.accounts",
     "khm.audit",
     "khm.registry",
+    "khm.sources",
     "khm.api",
     "khm.demo",
 ]
@@ -168,3 +169,5 @@ LOGGING = {
 }
 
 KHM_PAGE_SIZE = 50
+# Uploaded source files, kept by content hash (personal data: protect this folder).
+KHM_IMPORT_DIR = os.environ.get("KHM_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("areas/", include("khm.areas.urls")),
     path("households/", include("khm.registry.urls")),
     path("audit/", include("khm.audit.urls")),
+    path("imports/", include("khm.sources.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -21,7 +21,7 @@ from khm.api.urls import operations
 from khm.core.access import declared_access
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTECTED = {"Household", "Person", "Membership"}
+PROTECTED = {"Household", "Person", "Membership", "StagedRow", "PersonSource"}
 
 
 def walk(patterns=None, prefix=""):

@@ -56,6 +56,29 @@ def probe_area_search(c: Client, cast) -> bool:
     return r.status_code == 200 and "กุฉินารายณ์" in r.content.decode()
 
 
+def probe_source_view(c: Client, cast) -> bool:
+    r = c.get("/imports/")
+    return r.status_code == 200 and "sources" not in r.get("Location", "")
+
+
+def probe_source_import(c: Client, cast) -> bool:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from khm.sources.models import ImportBatch, MappingProfile, Source
+    from khm.sources.profiles import install_profiles
+
+    install_profiles()
+    source, _ = Source.objects.get_or_create(
+        code="tpmap-2566", defaults={"kind": "tpmap", "name_th": "TPMAP", "round_label": "2566"}
+    )
+    profile = MappingProfile.objects.get(kind="tpmap")
+    body = "record_id,เลขประจำตัวประชาชน,คำนำหน้า,ชื่อ,นามสกุล,เพศ,วันเกิด,บ้านเลขที่,หมู่,ตำบล,อำเภอ,จังหวัด,รหัสตำบล\n"
+    body += "T1,,นาย,ทดลอง,นำเข้า,ชาย,01/01/2500,5,1,กาฬสินธุ์,เมือง,กาฬสินธุ์,460101\n"
+    f = SimpleUploadedFile("t.csv", body.encode("cp874"), content_type="text/csv")
+    r = c.post("/imports/", {"source": source.pk, "profile": profile.pk, "file": f})
+    return r.status_code == 302 and ImportBatch.objects.filter(status="preview").exists()
+
+
 PROBES: dict[str, Callable[[Client, object], bool]] = {
     "household.view": probe_view,
     "household.create": probe_create,
@@ -65,6 +88,8 @@ PROBES: dict[str, Callable[[Client, object], bool]] = {
     "export.personal": probe_export,
     "audit.view": probe_audit,
     "area.search": probe_area_search,
+    "source.view": probe_source_view,
+    "source.import": probe_source_import,
 }
 
 

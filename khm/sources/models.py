@@ -1,0 +1,144 @@
+"""Source lists, their column-mapping profiles, staged import batches and provenance.
+
+An import is a staged batch (DESIGN §3): upload → parse → validate → link → preview →
+commit. Staged rows keep the raw values, the per-row errors and the linkage outcome, so the
+officer sees exactly what a commit would do before anything touches the registry.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from khm.accounts.models import Organisation
+from khm.registry.models import Person
+
+
+class SourceKind(models.TextChoices):
+    TPMAP = "tpmap", _("TPMAP")
+    KHM = "khm", _("Province list (KHM)")
+    BOTTOM20 = "bottom20", _("Bottom 20 percent income list")
+    BMN = "bmn", _("BMN survey extract")
+    FIELD = "field", _("Field survey")
+    OTHER = "other", _("Other")
+
+
+class Source(models.Model):
+    """A list of poor people as it arrives each year/round from its owner agency."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=SourceKind.choices)
+    name_th = models.CharField(_("Thai name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    round_label = models.CharField(_("year / round"), max_length=20, help_text=_("e.g. 2566"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("source list")
+        verbose_name_plural = _("source lists")
+
+    def __str__(self) -> str:
+        return f"{self.name_th} {self.round_label}"
+
+
+class MappingProfile(models.Model):
+    """Which column of the file holds which field; reusable for next year's file.
+
+    ``fields`` is the linkage engine's FIELDS.json (roles → columns); ``extra`` adds the
+    registry-only roles: title, village_no, relation, household_key.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("layout of"), max_length=20, choices=SourceKind.choices)
+    fields = models.JSONField(_("field mapping"))
+    extra = models.JSONField(_("registry fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    PREVIEW = "preview", _("Ready to review")
+    COMMITTED = "committed", _("Committed")
+    FAILED = "failed", _("Could not be read")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# The batch workflow: the only allowed moves; batch_transition() refuses anything else.
+BATCH_TRANSITIONS: dict[str, set[str]] = {
+    BatchStatus.UPLOADED: {BatchStatus.PREVIEW, BatchStatus.FAILED, BatchStatus.CANCELLED},
+    BatchStatus.PREVIEW: {BatchStatus.COMMITTED, BatchStatus.CANCELLED},
+    BatchStatus.FAILED: set(),
+    BatchStatus.COMMITTED: set(),
+    BatchStatus.CANCELLED: set(),
+}
+
+
+class ImportBatch(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="batches")
+    profile = models.ForeignKey(MappingProfile, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_path = models.CharField(max_length=500)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The uploader's scope at upload time, as area codes: who else may see the batch.
+    scope_codes = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.UPLOADED)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class RowOutcome(models.TextChoices):
+    NEW = "new", _("New person")
+    MATCHED = "matched", _("Matched to the registry")
+    UNCERTAIN = "uncertain", _("Uncertain match")
+    REJECTED = "rejected", _("Rejected")
+
+
+class StagedRow(models.Model):
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    row_no = models.PositiveIntegerField()  # as the officer sees it in the spreadsheet (header = 1)
+    raw = models.JSONField()
+    clean = models.JSONField(default=dict)
+    errors = models.JSONField(default=list)
+    outcome = models.CharField(max_length=20, choices=RowOutcome.choices)
+    area_code = models.CharField(max_length=8, blank=True, db_index=True)
+    person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["batch", "row_no"]
+        constraints = [models.UniqueConstraint(fields=["batch", "row_no"], name="staged_row_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.row_no}"
+
+
+class PersonSource(models.Model):
+    """Provenance: this person is on this list, this round, from this batch and row."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="sources")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
+    row_no = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "source"], name="person_source_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.source_id}"

@@ -1,0 +1,243 @@
+"""Staged imports through the real pipeline: formats, encodings, validation, idempotency,
+rollback and area scoping."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from openpyxl import Workbook, load_workbook
+
+from khm.audit.models import AuditEvent
+from khm.registry.models import Household, Person
+from khm.sources import errors, services
+from khm.sources.models import ImportBatch, MappingProfile, PersonSource, Source
+from khm.sources.profiles import install_profiles
+
+pytestmark = pytest.mark.django_db
+
+TPMAP_HEADER = [
+    "record_id",
+    "เลขประจำตัวประชาชน",
+    "คำนำหน้า",
+    "ชื่อ",
+    "นามสกุล",
+    "เพศ",
+    "วันเกิด",
+    "บ้านเลขที่",
+    "หมู่",
+    "ตำบล",
+    "อำเภอ",
+    "จังหวัด",
+    "รหัสตำบล",
+]
+GOOD = [
+    [
+        "T1",
+        "3460100123458",
+        "นาย",
+        "บุญมี",
+        "ศรีสุข",
+        "ชาย",
+        "13/04/2503",
+        "99/1",
+        "1",
+        "กาฬสินธุ์",
+        "เมือง",
+        "กาฬสินธุ์",
+        "460101",
+    ],  # already in the registry
+    [
+        "T2",
+        "1460100000015",
+        "นาง",
+        "มะลิ",
+        "ดอกไม้",
+        "หญิง",
+        "๐๒/๐๓/๒๕๒๐",
+        "12",
+        "2",
+        "กาฬสินธุ์",
+        "เมือง",
+        "กาฬสินธุ์",
+        "460101",
+    ],
+    ["T3", "", "ด.ช.", "ต้นกล้า", "ดอกไม้", "", "01/06/2560", "12", "2", "กาฬสินธุ์", "เมือง", "กาฬสินธุ์", "460101"],
+]
+BAD = [
+    ["T4", "1460100000016", "นาย", "ผิด", "เลข", "ชาย", "01/01/2500", "3", "1", "", "", "", "460101"],  # check digit
+    ["T5", "12345", "นาย", "สั้น", "ไป", "ชาย", "01/01/2500", "3", "1", "", "", "", "460101"],  # too short
+    ["T6", "", "นาย", "", "ไม่มีชื่อ", "ชาย", "01/01/2500", "3", "1", "", "", "", "460101"],  # no first name
+    ["T7", "", "นาย", "วัน", "เกิดผิด", "ชาย", "31/02/2500", "3", "1", "", "", "", "460101"],  # no such date
+    ["T8", "", "", "เพศ", "ไม่รู้", "?", "01/01/2500", "3", "1", "", "", "", "460101"],  # sex
+    ["T9", "", "นาย", "พื้นที่", "ผิด", "ชาย", "01/01/2500", "3", "1", "", "", "", "999999"],  # unknown area
+    ["T10", "", "นาย", "นอก", "เขต", "ชาย", "01/01/2500", "7", "1", "", "", "", "460501"],  # Somchai's village
+    ["T11", "1460100000015", "นาง", "มะลิ", "ซ้ำ", "หญิง", "02/03/2520", "12", "2", "", "", "", "460101"],  # same ID as T2
+]
+
+
+def csv_bytes(rows, encoding="cp874"):
+    text = "\r\n".join(",".join(r) for r in [TPMAP_HEADER, *rows]) + "\r\n"
+    return text.encode(encoding)
+
+
+def xlsx_bytes(rows):
+    wb = Workbook()
+    ws = wb.active
+    for r in [TPMAP_HEADER, *rows]:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def setup(cast, tmp_path, settings):
+    from khm.accounts.models import Organisation, OrganisationKind
+
+    settings.KHM_IMPORT_DIR = str(tmp_path)
+    # The villages the test rows use must exist: the cast has 46010101/02 and 46050101.
+    install_profiles()
+    Organisation.objects.get_or_create(code="x", defaults={"kind": OrganisationKind.OTHER, "name_th": "x"})
+    source = Source.objects.create(code="tpmap-2566", kind="tpmap", name_th="TPMAP", round_label="2566")
+    return source, MappingProfile.objects.get(kind="tpmap")
+
+
+def stage(cast, setup, content, name="tpmap.csv", actor=None):
+    source, profile = setup
+    batch = services.batch_upload(
+        actor=actor or cast.ploy, source=source, profile=profile, file_name=name, content=content
+    )
+    return services.batch_stage(actor=actor or cast.ploy, batch=batch)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("tpmap.csv", csv_bytes(GOOD, "cp874")),
+    ("tpmap-tis620.csv", csv_bytes(GOOD, "tis-620")),
+    ("tpmap-utf8.csv", csv_bytes(GOOD, "utf-8-sig")),
+    ("tpmap-plain-utf8.csv", csv_bytes(GOOD, "utf-8")),
+    ("tpmap.xlsx", xlsx_bytes(GOOD)),
+])  # fmt: skip
+def test_each_format_and_encoding_stages_the_same(cast, setup, name, content):
+    batch = stage(cast, setup, content, name)
+    assert batch.status == "preview", batch.error
+    assert batch.counts == {"new": 2, "matched": 1, "uncertain": 0, "rejected": 0, "rows": 3}
+    rows = {r.raw["record_id"]: r for r in batch.rows.all()}
+    assert rows["T2"].clean["first_name"] == "มะลิ" and rows["T2"].clean["birth_date"] == "1977-03-02"
+    assert rows["T3"].clean["sex"] == "M"  # from the title ด.ช.
+    assert rows["T1"].person_id == cast.head.pk
+
+
+def test_each_validation_error_names_row_and_field_in_thai_and_english(cast, setup):
+    batch = stage(cast, setup, csv_bytes(GOOD + BAD))
+    assert batch.counts["rejected"] == len(BAD)
+    by_id = {r.raw["record_id"]: r for r in batch.rows.all()}
+    expected = {
+        "T4": ("id_number", errors.NID_CHECKSUM), "T5": ("id_number", errors.NID_FORMAT),
+        "T6": ("first_name", errors.NAME_REQUIRED), "T7": ("birth_date", errors.DATE_UNREADABLE),
+        "T8": ("sex", errors.SEX_UNKNOWN), "T9": ("area_code", errors.AREA_UNKNOWN),
+        "T10": ("area_code", errors.AREA_OUTSIDE), "T11": ("id_number", errors.DUPLICATE_IN_FILE),
+    }  # fmt: skip
+    from django.utils import translation
+
+    for rid, (field, message) in expected.items():
+        errs = by_id[rid].errors
+        assert [e["field"] for e in errs] == [field], (rid, errs)
+        with translation.override("en"):
+            assert errs[0]["message_en"] == str(message)
+        with translation.override("th"):
+            assert errs[0]["message_th"] == str(message)
+        assert errs[0]["message_th"] != errs[0]["message_en"]
+    assert by_id["T4"].row_no == 5  # the spreadsheet row: header is row 1
+
+
+def test_commit_writes_people_households_and_provenance_once(cast, setup):
+    batch = stage(cast, setup, csv_bytes(GOOD + BAD))
+    people_before = Person.objects.count()
+    batch = services.batch_commit(actor=cast.ploy, batch=batch)
+    assert batch.status == "committed"
+    assert Person.objects.count() == people_before + 2
+    new = Person.objects.get(first_name="มะลิ")
+    assert new.household.area_code == "46010102" and new.national_id() == "1460100000015"
+    assert Person.objects.get(first_name="ต้นกล้า").household_id == new.household_id  # same house 12, moo 2
+    assert set(PersonSource.objects.filter(batch=batch).values_list("person__first_name", flat=True)) == {
+        "บุญมี",
+        "มะลิ",
+        "ต้นกล้า",
+    }
+    assert AuditEvent.objects.filter(action="import_batch.commit", object_ref=batch.code).count() == 1
+    # The same file again changes nothing, whether uploaded or committed twice.
+    with pytest.raises(ValidationError) as exc:
+        stage(cast, setup, csv_bytes(GOOD + BAD))
+    assert str(errors.FILE_ALREADY) in str(exc.value)
+    with pytest.raises(ValidationError):
+        services.batch_commit(actor=cast.ploy, batch=batch)
+    assert Person.objects.count() == people_before + 2
+
+
+def test_a_failure_during_commit_leaves_nothing_half_written(cast, setup, monkeypatch):
+    batch = stage(cast, setup, csv_bytes(GOOD))
+    people, households = Person.objects.count(), Household.objects.count()
+    calls = {"n": 0}
+    real = Person.objects.create
+
+    def flaky(**kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(**kw)
+
+    monkeypatch.setattr(Person.objects, "create", flaky)
+    with pytest.raises(RuntimeError):
+        services.batch_commit(actor=cast.ploy, batch=batch)
+    batch.refresh_from_db()
+    assert batch.status == "preview"
+    assert (Person.objects.count(), Household.objects.count()) == (people, households)
+    assert not PersonSource.objects.exists()
+
+
+def test_unreadable_file_fails_with_a_reason(cast, setup):
+    batch = stage(cast, setup, b"record_id,foo\r\n1,2\r\n")
+    assert batch.status == "failed" and "เลขประจำตัวประชาชน" in batch.error
+
+
+def test_batches_are_scoped_and_the_error_sheet_downloads(cast, setup):
+    batch = stage(cast, setup, csv_bytes(GOOD + BAD))
+    ploy, somchai, dara = Client(), Client(), Client()
+    ploy.force_login(cast.ploy)
+    somchai.force_login(cast.somchai)
+    dara.force_login(cast.dara)
+    assert somchai.get(f"/imports/{batch.code}/").status_code == 404
+    assert batch.code not in somchai.get("/imports/").content.decode()
+    assert dara.get(f"/imports/{batch.code}/").status_code == 200  # the district sees its local governments' imports
+    page = ploy.get(f"/imports/{batch.code}/").content.decode()
+    assert "ผิด" not in page or "T4" not in page  # the page shows errors, not raw personal rows
+    r = ploy.get(f"/imports/{batch.code}/errors.xlsx")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:3] == ("row", "ข้อผิดพลาด", "error") and len(rows) == 1 + len(BAD)
+    assert somchai.post(f"/imports/{batch.code}/commit/").status_code in (403, 404)
+    with pytest.raises(PermissionDenied):
+        services.batch_commit(actor=cast.vee, batch=batch)
+
+
+def test_upload_page_and_commit_through_the_browser_path(cast, setup):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    source, profile = setup
+    c = Client()
+    c.force_login(cast.ploy)
+    r = c.post(
+        "/imports/", {"source": source.pk, "profile": profile.pk, "file": SimpleUploadedFile("t.csv", csv_bytes(GOOD))}
+    )
+    batch = ImportBatch.objects.get()
+    assert r.status_code == 302 and r["Location"].endswith(f"/imports/{batch.code}/")
+    c.post(f"/imports/{batch.code}/commit/")
+    batch.refresh_from_db()
+    assert batch.status == "committed" and batch.counts["people_created"] == 2
+    bad = c.post(
+        "/imports/", {"source": source.pk, "profile": profile.pk, "file": SimpleUploadedFile("t.pdf", b"%PDF")}
+    )
+    assert bad.status_code == 200 and ImportBatch.objects.count() == 1

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from khm.sources import views
+
+app_name = "sources"
+urlpatterns = [
+    path("", views.batch_list, name="batch_list"),
+    path("<str:code>/", views.batch_detail, name="batch_detail"),
+    path("<str:code>/commit/", views.batch_commit, name="batch_commit"),
+    path("<str:code>/errors.xlsx", views.batch_errors_xlsx, name="batch_errors"),
+]
