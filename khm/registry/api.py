@@ -187,12 +187,13 @@ def create_household(request: HttpRequest, body: HouseholdIn) -> Status[dict[str
 @router.post("/households/{code}/people", response={201: PersonOut, 422: ErrorOut, 404: ErrorOut})
 @api_scoped("household.edit")
 def add_person(request: HttpRequest, code: str, body: PersonIn) -> Status[dict[str, Any]]:
-    from khm.api.errors import validation_payload
+    from khm.api.errors import bilingual, validation_payload
+    from khm.registry import errors
 
     try:
         h = household_for(actor(request), code, "household.edit")
     except Http404:
-        return Status(404, {"errors": [{"field": "code", "message_th": "ไม่พบครัวเรือน", "message_en": "not found"}]})
+        return Status(404, {"errors": [{"field": "code", **bilingual(errors.HOUSEHOLD_NOT_FOUND)}]})
     data = body.dict()
     nid = data.pop("national_id") or None
     if nid:

@@ -22,3 +22,4 @@ HEAD_EXISTS = _("This household already has a head; change the current head's re
 INCOME_RANGE = _("Income must be between 0 and 100,000,000 baht per year.")
 TRANSFER_SAME = _("The household is already in that village.")
 TRANSFER_DENIED = _("You may only transfer households between villages of your own area.")
+HOUSEHOLD_NOT_FOUND = _("Household not found in your area.")

@@ -11,6 +11,7 @@ import secrets
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from khm.areas.models import Area
 from khm.core import lookups  # noqa: F401  (registers the indexed __prefix lookup)
@@ -98,7 +99,7 @@ class Occupation(models.TextChoices):
     STUDENT = "student", _("Student")
     UNEMPLOYED = "unemployed", _("Unemployed")
     ELDERLY_DEPENDENT = "elderly_dependent", _("Elderly dependant")
-    CHILD = "child", _("Child")
+    CHILD = "child", pgettext_lazy("occupation", "Child")
     OTHER = "other", _("Other")
 
 

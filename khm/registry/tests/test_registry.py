@@ -223,7 +223,15 @@ def test_common_name_prefix_search_pages_correctly(cast, monkeypatch):
     # Above the "common prefix" threshold the search switches strategy; results must agree.
     for i in range(12):
         hh = services.household_create(actor=cast.ploy, village_code="46010102", house_no=str(100 + i))
-        services.person_create(actor=cast.ploy, household=hh, national_id=None, first_name=f"สุดา{i}", last_name="ทอง", sex="F", relation="head")
+        services.person_create(
+            actor=cast.ploy,
+            household=hh,
+            national_id=None,
+            first_name=f"สุดา{i}",
+            last_name="ทอง",
+            sex="F",
+            relation="head",
+        )
     rare = {h.code for h in selectors.household_list(cast.ploy, query="สุดา", limit=100).rows}
     monkeypatch.setattr(selectors, "COMMON_PREFIX", 5)
     seen, after = [], None
