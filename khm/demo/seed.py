@@ -99,9 +99,29 @@ def demo_users() -> list[DemoUser]:
     ]
 
 
+def _sources() -> None:
+    from khm.sources.models import Source
+    from khm.sources.profiles import install_profiles
+
+    install_profiles()
+    owners = {"tpmap": "agency-pcdo", "khm": "province-46", "bottom20": "agency-pso"}
+    names = {
+        "tpmap": ("TPMAP (ระบบบริหารจัดการข้อมูลการพัฒนาคนแบบชี้เป้า)", "TPMAP target poor"),
+        "khm": ("บัญชีคนจนจังหวัดกาฬสินธุ์ (KHM)", "Kalasin province list (KHM)"),
+        "bottom20": ("กลุ่มรายได้ต่ำสุดร้อยละ 20", "Bottom 20 percent income"),
+    }
+    for kind, (th, en) in names.items():
+        Source.objects.update_or_create(
+            code=f"{kind}-2568",
+            defaults={"kind": kind, "name_th": th, "name_en": en, "round_label": "2568",
+                      "owner": Organisation.objects.get(code=owners[kind])},
+        )  # fmt: skip
+
+
 def seed_organisations_and_users() -> list[DemoUser]:
     with transaction.atomic():
         _orgs()
+        _sources()
         users = demo_users()
         for du in users:
             user, created = User.objects.get_or_create(username=du.username, defaults={"display_name": du.display_name})
