@@ -93,6 +93,8 @@ test-postgres:
 bench:
 	$(PY) benchmarks/bench_generator.py --people 1000000
 	$(PY) benchmarks/bench_household_list.py --people 1000000
+	$(PY) benchmarks/bench_household_list.py --people 1000000 --db postgres
+	$(PY) benchmarks/bench_linkage.py --people 1000000
 
 clean:
 	rm -rf $(VENV) .tools node_modules static/vendor var
