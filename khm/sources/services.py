@@ -228,12 +228,14 @@ def batch_stage(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         check_columns(fm, frame.columns, batch.file_name)
     except FieldsError as exc:
         with transaction.atomic():
-            batch.error = str(exc)[:500]
+            e = _err("file", errors.FILE_COLUMNS, reason=str(exc))
+            batch.error = f"{e['message_th']} | {e['message_en']}"[:500]
             batch_transition(actor=actor, batch=batch, to=BatchStatus.FAILED, note=batch.error)
         return batch
     if frame.height == 0:
         with transaction.atomic():
-            batch.error = str(errors.FILE_EMPTY)
+            e = _err("file", errors.FILE_EMPTY)
+            batch.error = f"{e['message_th']} | {e['message_en']}"
             batch_transition(actor=actor, batch=batch, to=BatchStatus.FAILED)
         return batch
     scope = Scope(

@@ -200,7 +200,9 @@ def test_a_failure_during_commit_leaves_nothing_half_written(cast, setup, monkey
 
 def test_unreadable_file_fails_with_a_reason(cast, setup):
     batch = stage(cast, setup, b"record_id,foo\r\n1,2\r\n")
-    assert batch.status == "failed" and "เลขประจำตัวประชาชน" in batch.error
+    assert batch.status == "failed"
+    assert "does not have" in batch.error and "foo, record_id" in batch.error  # names what is missing and what is there
+    assert "ไฟล์" in batch.error  # and says so in Thai too
 
 
 def test_batches_are_scoped_and_the_error_sheet_downloads(cast, setup):
@@ -213,7 +215,7 @@ def test_batches_are_scoped_and_the_error_sheet_downloads(cast, setup):
     assert batch.code not in somchai.get("/imports/").content.decode()
     assert dara.get(f"/imports/{batch.code}/").status_code == 200  # the district sees its local governments' imports
     page = ploy.get(f"/imports/{batch.code}/").content.decode()
-    assert "ผิด" not in page or "T4" not in page  # the page shows errors, not raw personal rows
+    assert "<td data-label" in page and page.count('class="error"') >= len(BAD)  # every rejected row says why
     r = ploy.get(f"/imports/{batch.code}/errors.xlsx")
     ws = load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
