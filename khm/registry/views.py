@@ -17,6 +17,7 @@ from khm.accounts.scoping import can
 from khm.audit.services import audit_record
 from khm.core.access import scoped
 from khm.core.forms import apply_service_errors
+from khm.core.panels import household_panels
 from khm.registry import selectors, services
 from khm.registry.access import household_for, person_for
 from khm.registry.forms import HouseholdEditForm, HouseholdForm, LeaveForm, PersonForm, TransferForm
@@ -68,6 +69,7 @@ def household_detail(request: HttpRequest, code: str) -> HttpResponse:
             "household": household,
             "members": members,
             "timeline": household_timeline(household),
+            "panels": household_panels(request.user, household),
             "can_edit": can(request.user, "household.edit", household.area_code),
             "can_transfer": can(request.user, "household.transfer", household.area_code),
             "can_full_id": can(request.user, "person.view_full_id", household.area_code),

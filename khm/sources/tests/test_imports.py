@@ -243,3 +243,11 @@ def test_upload_page_and_commit_through_the_browser_path(cast, setup):
         "/imports/", {"source": source.pk, "profile": profile.pk, "file": SimpleUploadedFile("t.pdf", b"%PDF")}
     )
     assert bad.status_code == 200 and ImportBatch.objects.count() == 1
+
+
+def test_household_page_shows_which_lists_each_member_is_on(cast, setup):
+    batch = services.batch_commit(actor=cast.ploy, batch=stage(cast, setup, csv_bytes(GOOD)))
+    c = Client()
+    c.force_login(cast.ploy)
+    html = c.get(f"/households/{cast.household.code}/").content.decode()
+    assert "TPMAP 2566" in html and batch.code in html
