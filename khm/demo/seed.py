@@ -132,3 +132,42 @@ def seed_organisations_and_users() -> list[DemoUser]:
             area = Area.objects.get(code=du.area) if du.area else None
             RoleAssignment.objects.get_or_create(user=user, role=du.role, organisation=org, area=area)
     return users
+
+
+def import_demo_lists(*, people: int, seed: int, out_dir: str) -> list[str]:
+    """Write this year's TPMAP, KHM and bottom-20 lists for the demo population (same seed,
+    so the same people) and import them through the real staged-import path as the
+    province admin: the demo then shows provenance, matches, uncertain and rejected rows."""
+    from pathlib import Path
+
+    from khm.engines.sources_synth import build_lists, write_lists
+    from khm.engines.synth import generate, village_weights_from_population
+    from khm.sources import services
+    from khm.sources.models import MappingProfile, Source
+
+    villages = list(
+        Area.objects.filter(level=AreaLevel.VILLAGE, active=True, path__range=("46000000", "46999999"))
+        .order_by("code")
+        .values_list("code", "parent__code")
+    )
+    pop = dict(
+        Area.objects.filter(
+            level=AreaLevel.SUBDISTRICT, population__isnull=False, path__range=("46000000", "46999999")
+        ).values_list("code", "population")
+    )
+    weights = village_weights_from_population(villages, {k: v for k, v in pop.items() if v is not None})
+    files = write_lists(build_lists(generate(villages=weights, people=people, seed=seed), seed=seed), Path(out_dir))
+    admin = User.objects.get(username="admin")
+    report = []
+    for kind in ("tpmap", "khm", "bottom20"):
+        source = Source.objects.get(code=f"{kind}-2568")
+        profile = MappingProfile.objects.get(kind=kind)
+        path = files[kind]
+        batch = services.batch_upload(
+            actor=admin, source=source, profile=profile, file_name=path.name, content=path.read_bytes()
+        )
+        batch = services.batch_stage(actor=admin, batch=batch)
+        if batch.status == "preview":
+            batch = services.batch_commit(actor=admin, batch=batch)
+        report.append(f"{source.code}: {batch.status} {batch.counts}")
+    return report

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from khm.demo.seed import DEMO_PASSWORD, seed_organisations_and_users
+from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
 
 
@@ -20,6 +22,10 @@ class Command(BaseCommand):
         users = seed_organisations_and_users()
         if registry_is_empty():
             call_command("generate_population", people=o["people"], seed=o["seed"], area="46", stdout=self.stdout)
+            self.stdout.write("importing the demo source lists through the staged import path…")
+            out = str(Path(settings.KHM_IMPORT_DIR).parent / "demo-lists")
+            for line in import_demo_lists(people=o["people"], seed=o["seed"], out_dir=out):
+                self.stdout.write(f"  {line}")
         else:
             self.stdout.write("registry already has households: population left as it is")
         self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
