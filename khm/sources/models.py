@@ -111,6 +111,13 @@ class RowOutcome(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class ReviewStatus(models.TextChoices):
+    NONE = "", _("No review needed")
+    PENDING = "pending", _("Waiting for review")
+    SAME = "same", _("Same person")
+    DIFFERENT = "different", _("Different person")
+
+
 class StagedRow(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
     row_no = models.PositiveIntegerField()  # as the officer sees it in the spreadsheet (header = 1)
@@ -119,7 +126,15 @@ class StagedRow(models.Model):
     errors = models.JSONField(default=list)
     outcome = models.CharField(max_length=20, choices=RowOutcome.choices)
     area_code = models.CharField(max_length=8, blank=True, db_index=True)
+    # For a match: the registry person; for an uncertain row: the candidate to review.
     person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    review = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.NONE, blank=True, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["batch", "row_no"]

@@ -34,3 +34,25 @@ def batch_rows(batch: ImportBatch, *, outcome: str | None = None, limit: int = 2
     if outcome:
         qs = qs.filter(outcome=outcome)
     return qs[:limit]
+
+
+def review_queue(actor: Any, *, limit: int = 50) -> QuerySet[StagedRow]:
+    """Uncertain rows of committed batches waiting for a decision, in the actor's area."""
+    from khm.sources.models import BatchStatus, ReviewStatus
+
+    scope = scope_for(actor, "source.import")
+    if scope.empty:
+        return StagedRow.objects.none()
+    return (
+        StagedRow.objects.filter(scope.q("area_code"), review=ReviewStatus.PENDING, batch__status=BatchStatus.COMMITTED)
+        .select_related("batch__source", "person", "person__household")
+        .order_by("area_code", "batch_id", "row_no")[:limit]
+    )
+
+
+def review_row(actor: Any, pk: int) -> StagedRow:
+    scope = scope_for(actor, "source.import")
+    try:
+        return StagedRow.objects.filter(scope.q("area_code")).select_related("batch", "person").get(pk=pk)
+    except StagedRow.DoesNotExist:
+        raise Http404 from None

@@ -45,6 +45,7 @@ from khm.sources.models import (
     ImportBatch,
     MappingProfile,
     PersonSource,
+    ReviewStatus,
     RowOutcome,
     Source,
     StagedRow,
@@ -296,8 +297,76 @@ def _link(rows: list[StagedRow]) -> None:
         known[(area, first, last)].append((pid, bd.isoformat() if bd else None))
     for r in no_id:
         cands = known.get((r.clean["village"], r.clean["first_name"], r.clean["last_name"]), [])
-        if any(bd == r.clean["birth_date"] or r.clean["birth_date"] is None for _pid, bd in cands):
-            r.outcome = RowOutcome.UNCERTAIN
+        fits = [pid for pid, bd in cands if bd == r.clean["birth_date"] or r.clean["birth_date"] is None]
+        if fits:
+            r.outcome, r.person_id, r.review = RowOutcome.UNCERTAIN, fits[0], ReviewStatus.PENDING
+
+
+def _create_person(r: StagedRow, villages: dict[str, int], households: dict[tuple[str, str], Household]) -> Person:
+    """A new registry person (and household, for the first member of a house) from a row."""
+    c = r.clean
+    key = (r.area_code, c.get("household_key") or c.get("house_no") or f"row{r.row_no}")
+    hh = households.get(key)
+    head = False
+    if hh is None:
+        hh = Household.objects.create(
+            code=new_code("HH"),
+            village_id=villages[r.area_code],
+            area_code=r.area_code,
+            house_no=c.get("house_no") or "-",
+        )
+        households[key] = hh
+        head = True
+    nid = c.get("national_id") or ""
+    person = Person.objects.create(
+        ref=new_code("P", 10),
+        household=hh,
+        national_id_enc=encrypt(nid) if nid else "",
+        national_id_hash=lookup_hash(nid) if nid else None,
+        title=c.get("title") or "",
+        first_name=c["first_name"],
+        last_name=c["last_name"],
+        sex=c.get("sex") or "",
+        birth_date=dt.date.fromisoformat(c["birth_date"]) if c.get("birth_date") else None,
+        relation=Relation.HEAD if head else Relation.OTHER,
+    )
+    Membership.objects.create(
+        person=person, household=hh, relation=person.relation, start_event=MembershipEvent.REGISTERED
+    )
+    return person
+
+
+def review_decide(*, actor: Any, row: StagedRow, same: bool, note: str = "") -> StagedRow:
+    """Decide an uncertain row: the same person as the candidate (record the list on them)
+    or a different person (register them). Audited; only in the reviewer's area."""
+    if not scope_for(actor, ACTION).contains(row.area_code):
+        raise PermissionDenied
+    with transaction.atomic():
+        r = StagedRow.objects.select_for_update().select_related("batch").get(pk=row.pk)
+        if r.review != ReviewStatus.PENDING or r.batch.status != BatchStatus.COMMITTED:
+            raise ValidationError({"review": errors.REVIEW_DONE})
+        candidate = r.person_id
+        if same:
+            PersonSource.objects.get_or_create(
+                person_id=r.person_id, source=r.batch.source, defaults={"batch": r.batch, "row_no": r.row_no}
+            )
+        else:
+            villages = dict(Area.objects.filter(code=r.area_code).values_list("code", "id"))
+            r.person = _create_person(r, villages, {})
+            PersonSource.objects.create(person=r.person, source=r.batch.source, batch=r.batch, row_no=r.row_no)
+        r.review = ReviewStatus.SAME if same else ReviewStatus.DIFFERENT
+        r.reviewed_by, r.reviewed_at = actor, timezone.now()
+        r.save(update_fields=["review", "reviewed_by", "reviewed_at", "person"])
+        audit_record(
+            actor=actor,
+            action="review.update",
+            object_type="staged_row",
+            object_ref=f"{r.batch.code}:{r.row_no}",
+            area_code=r.area_code,
+            changes={"decision": [ReviewStatus.PENDING, r.review], "candidate": [candidate, r.person_id]},
+            note=note[:500],
+        )
+    return r
 
 
 def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
@@ -321,36 +390,7 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         for r in rows:
             if r.outcome == RowOutcome.MATCHED:
                 continue
-            c = r.clean
-            key = (r.area_code, c.get("household_key") or c.get("house_no") or f"row{r.row_no}")
-            hh = households.get(key)
-            head = False
-            if hh is None:
-                hh = Household.objects.create(
-                    code=new_code("HH"),
-                    village_id=villages[r.area_code],
-                    area_code=r.area_code,
-                    house_no=c.get("house_no") or "-",
-                )
-                households[key] = hh
-                head = True
-            nid = c.get("national_id") or ""
-            person = Person.objects.create(
-                ref=new_code("P", 10),
-                household=hh,
-                national_id_enc=encrypt(nid) if nid else "",
-                national_id_hash=lookup_hash(nid) if nid else None,
-                title=c.get("title") or "",
-                first_name=c["first_name"],
-                last_name=c["last_name"],
-                sex=c.get("sex") or "",
-                birth_date=dt.date.fromisoformat(c["birth_date"]) if c.get("birth_date") else None,
-                relation=Relation.HEAD if head else Relation.OTHER,
-            )
-            Membership.objects.create(
-                person=person, household=hh, relation=person.relation, start_event=MembershipEvent.REGISTERED
-            )
-            r.person = person
+            r.person = _create_person(r, villages, households)
             r.save(update_fields=["person"])
             created_people += 1
         PersonSource.objects.bulk_create(

@@ -7,6 +7,8 @@ from khm.sources import views
 app_name = "sources"
 urlpatterns = [
     path("", views.batch_list, name="batch_list"),
+    path("review/", views.review_list, name="review"),
+    path("review/<int:pk>/decide/", views.review_decide, name="review_decide"),
     path("<str:code>/", views.batch_detail, name="batch_detail"),
     path("<str:code>/commit/", views.batch_commit, name="batch_commit"),
     path("<str:code>/errors.xlsx", views.batch_errors_xlsx, name="batch_errors"),

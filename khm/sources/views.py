@@ -104,3 +104,54 @@ def batch_errors_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="errors-{batch.code}.xlsx"'
     return response
+
+
+def _side_by_side(row: object) -> list[tuple[str, str, str, bool]]:
+    """(label, from the list, in the registry, differs) for the review page."""
+    from django.utils.translation import gettext as t
+
+    from khm.core.dates import format_thai_date
+
+    c = row.clean  # type: ignore[attr-defined]
+    p = row.person  # type: ignore[attr-defined]
+    bd = p.birth_date.isoformat() if p and p.birth_date else ""
+    pairs = [
+        (t("First name"), c.get("first_name", ""), p.first_name if p else ""),
+        (t("Last name"), c.get("last_name", ""), p.last_name if p else ""),
+        (t("Birth date"), c.get("birth_date") or "", bd),
+        (t("Sex"), c.get("sex", ""), p.sex if p else ""),
+        (t("House number"), c.get("house_no", ""), p.household.house_no if p else ""),
+        (t("Village"), c.get("village", ""), p.household.area_code if p else ""),
+    ]
+    out = []
+    for label, a, b in pairs:
+        if label == t("Birth date"):
+            import datetime as dt
+
+            a_s = format_thai_date(dt.date.fromisoformat(a)) if a else "—"
+            b_s = format_thai_date(dt.date.fromisoformat(b)) if b else "—"
+            out.append((label, a_s, b_s, a != b))
+        else:
+            out.append((label, a or "—", b or "—", a != b))
+    return out
+
+
+@scoped("source.import")
+def review_list(request: HttpRequest) -> HttpResponse:
+    rows = [(r, _side_by_side(r)) for r in selectors.review_queue(request.user)]
+    return render(request, "sources/review.html", {"rows": rows})
+
+
+@scoped("source.import")
+@require_POST
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    row = selectors.review_row(request.user, pk)
+    try:
+        services.review_decide(actor=request.user, row=row, same=request.POST.get("decision") == "same")
+    except ValidationError as exc:
+        for msgs in exc.message_dict.values():
+            for m in msgs:
+                messages.error(request, m)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("sources:review")

@@ -251,3 +251,35 @@ def test_household_page_shows_which_lists_each_member_is_on(cast, setup):
     c.force_login(cast.ploy)
     html = c.get(f"/households/{cast.household.code}/").content.decode()
     assert "TPMAP 2566" in html and batch.code in html
+
+
+UNCERTAIN = [
+    ["T20", "", "นาย", "บุญมี", "ศรีสุข", "ชาย", "13/04/2503", "99/1", "1", "", "", "", "460101"],  # the head, no ID
+    ["T21", "", "นาง", "คำปุน", "ศรีสุข", "หญิง", "", "99/1", "1", "", "", "", "460101"],  # the spouse, no ID nor date
+]
+
+
+def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
+
+    batch = stage(cast, setup, csv_bytes(GOOD + UNCERTAIN))
+    assert batch.counts["uncertain"] == 2
+    services.batch_commit(actor=cast.ploy, batch=batch)
+    people = Person.objects.count()
+    ploy, somchai = Client(), Client()
+    ploy.force_login(cast.ploy)
+    somchai.force_login(cast.somchai)
+    page = ploy.get("/imports/review/").content.decode()
+    assert page.count('class="card review"') == 2 and "ศรีสุข" in page and 'class="differs"' in page
+    assert "ศรีสุข" not in somchai.get("/imports/review/").content.decode()
+    head_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T20")
+    spouse_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T21")
+    assert somchai.post(f"/imports/review/{head_row.pk}/decide/", {"decision": "same"}).status_code == 404
+    ploy.post(f"/imports/review/{head_row.pk}/decide/", {"decision": "same"})
+    ploy.post(f"/imports/review/{spouse_row.pk}/decide/", {"decision": "different"})
+    assert PersonSource.objects.filter(person=cast.head, source=setup[0]).exists()
+    assert Person.objects.count() == people + 1  # "different" registered a new person
+    assert AuditEvent.objects.filter(action="review.update", actor=cast.ploy).count() == 2
+    with pytest.raises(ValidationError):
+        head_row.refresh_from_db()
+        services.review_decide(actor=cast.ploy, row=head_row, same=False)
+    assert "card review" not in ploy.get("/imports/review/").content.decode()
