@@ -56,3 +56,36 @@ def review_row(actor: Any, pk: int) -> StagedRow:
         return StagedRow.objects.filter(scope.q("area_code")).select_related("batch", "person").get(pk=pk)
     except StagedRow.DoesNotExist:
         raise Http404 from None
+
+
+def coverage(actor: Any, *, area_code: str | None = None) -> dict[str, Any]:
+    """For the actor's area (or a part of it): people per list, their overlaps, and how
+    much of each list is settled (matched or registered) versus waiting (uncertain rows
+    still pending, rejected rows to fix). Counts only, no personal data."""
+    from collections import Counter
+
+    from khm.sources.models import PersonSource, ReviewStatus, RowOutcome
+
+    scope = scope_for(actor, "source.view")
+    if area_code:
+        scope = scope.restricted_to(area_code)
+    if scope.empty:
+        return {"sources": [], "combos": [], "people": 0, "pending_review": 0, "rejected": 0}
+    pairs = PersonSource.objects.filter(scope.q("person__household__area_code")).values_list(
+        "person_id", "source__kind", "source__round_label"
+    )
+    per_person: dict[int, set[str]] = {}
+    per_source: Counter[str] = Counter()
+    for pid, kind, round_label in pairs.iterator(chunk_size=5000):
+        label = f"{kind} {round_label}"
+        per_person.setdefault(pid, set()).add(label)
+        per_source[label] += 1
+    combos = Counter(" + ".join(sorted(s)) for s in per_person.values())
+    rows = StagedRow.objects.filter(scope.q("area_code"), batch__status="committed")
+    return {
+        "sources": sorted(per_source.items()),
+        "combos": combos.most_common(),
+        "people": len(per_person),
+        "pending_review": rows.filter(review=ReviewStatus.PENDING).count(),
+        "rejected": rows.filter(outcome=RowOutcome.REJECTED).count(),
+    }

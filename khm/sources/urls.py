@@ -8,6 +8,7 @@ app_name = "sources"
 urlpatterns = [
     path("", views.batch_list, name="batch_list"),
     path("review/", views.review_list, name="review"),
+    path("coverage/", views.coverage, name="coverage"),
     path("review/<int:pk>/decide/", views.review_decide, name="review_decide"),
     path("<str:code>/", views.batch_detail, name="batch_detail"),
     path("<str:code>/commit/", views.batch_commit, name="batch_commit"),

@@ -155,3 +155,11 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("sources:review")
+
+
+@scoped("source.view")
+def coverage(request: HttpRequest) -> HttpResponse:
+    area = (request.GET.get("area") or "").strip()
+    area = area if area.isdigit() and len(area) in (2, 4, 6, 8) else ""
+    data = selectors.coverage(request.user, area_code=area or None)
+    return render(request, "sources/coverage.html", {"data": data, "area": area})

@@ -283,3 +283,23 @@ def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
         head_row.refresh_from_db()
         services.review_decide(actor=cast.ploy, row=head_row, same=False)
     assert "card review" not in ploy.get("/imports/review/").content.decode()
+
+
+def test_coverage_counts_lists_overlaps_and_pending_work_in_scope(cast, setup):
+    services.batch_commit(actor=cast.ploy, batch=stage(cast, setup, csv_bytes(GOOD + UNCERTAIN + BAD)))
+    khm = Source.objects.create(code="khm-2566", kind="khm", name_th="KHM", round_label="2566")
+    tp = MappingProfile.objects.get(kind="tpmap")
+    b2 = services.batch_upload(actor=cast.ploy, source=khm, profile=tp, file_name="k.csv", content=csv_bytes(GOOD[:1]))
+    services.batch_commit(actor=cast.ploy, batch=services.batch_stage(actor=cast.ploy, batch=b2))
+    c = Client()
+    c.force_login(cast.ploy)
+    html = c.get("/imports/coverage/").content.decode()
+    from khm.sources import selectors
+
+    data = selectors.coverage(cast.ploy)
+    assert data["people"] == 3 and dict(data["sources"]) == {"tpmap 2566": 3, "khm 2566": 1}
+    assert dict(data["combos"]) == {"khm 2566 + tpmap 2566": 1, "tpmap 2566": 2}
+    # T9 has no known village and T10 lies in another district: neither counts in her area.
+    assert data["pending_review"] == 2 and data["rejected"] == len(BAD) - 2
+    assert "khm 2566 + tpmap 2566" in html
+    assert selectors.coverage(cast.somchai)["people"] == 0
