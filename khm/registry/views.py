@@ -98,7 +98,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Household registered."))
             return redirect("registry:household_detail", code=hh.code)
-    return render(request, "registry/household_form.html", {"form": form, "title": _("Register a household")})
+    return render(request, "registry/form.html", {"form": form, "title": _("Register a household")})
 
 
 @scoped("household.edit")
@@ -116,7 +116,7 @@ def household_edit(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("registry:household_detail", code=household.code)
     return render(
-        request, "registry/household_form.html", {"form": form, "household": household, "title": _("Edit household")}
+        request, "registry/form.html", {"form": form, "household": household, "title": _("Edit household")}
     )
 
 
@@ -143,7 +143,7 @@ def household_transfer(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("registry:household_detail", code=household.code)
     return render(
         request,
-        "registry/household_form.html",
+        "registry/form.html",
         {"form": form, "household": household, "title": _("Transfer to another village")},
     )
 
@@ -164,7 +164,7 @@ def person_create(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("Member added."))
             return redirect("registry:household_detail", code=household.code)
     return render(
-        request, "registry/person_form.html", {"form": form, "household": household, "title": _("Add a member")}
+        request, "registry/form.html", {"form": form, "household": household, "title": _("Add a member")}
     )
 
 
@@ -187,7 +187,7 @@ def person_edit(request: HttpRequest, code: str, ref: str) -> HttpResponse:
             return redirect("registry:household_detail", code=household.code)
     return render(
         request,
-        "registry/person_form.html",
+        "registry/form.html",
         {"form": form, "household": household, "person": person, "title": _("Edit member")},
     )
 
@@ -205,7 +205,7 @@ def person_leave(request: HttpRequest, code: str, ref: str) -> HttpResponse:
         return redirect("registry:household_detail", code=household.code)
     return render(
         request,
-        "registry/person_form.html",
+        "registry/form.html",
         {"form": form, "household": household, "person": person, "title": _("Member moved out or died")},
     )
 
