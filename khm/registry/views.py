@@ -115,9 +115,7 @@ def household_edit(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("registry:household_detail", code=household.code)
-    return render(
-        request, "registry/form.html", {"form": form, "household": household, "title": _("Edit household")}
-    )
+    return render(request, "registry/form.html", {"form": form, "household": household, "title": _("Edit household")})
 
 
 @scoped("household.transfer")
@@ -163,9 +161,7 @@ def person_create(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Member added."))
             return redirect("registry:household_detail", code=household.code)
-    return render(
-        request, "registry/form.html", {"form": form, "household": household, "title": _("Add a member")}
-    )
+    return render(request, "registry/form.html", {"form": form, "household": household, "title": _("Add a member")})
 
 
 @scoped("household.edit")
