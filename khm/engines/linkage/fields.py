@@ -388,13 +388,49 @@ def read_xlsx(path: Path, sheet: str | None = None) -> pl.DataFrame:
     return pl.DataFrame({n: s.alias(n).cast(pl.String) for n, s in out.items()})
 
 
+def _legacy_cell(value: object) -> str | None:
+    """A cell of an old .xls/.ods sheet as text: IDs stored as numbers keep all digits."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_legacy_spreadsheet(path: Path, sheet: str | None = None) -> pl.DataFrame:
+    """Old Excel .xls (and .ods) files, still common in government offices, via calamine."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        ws = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
+        rows = ws.to_python()
+    except Exception as exc:  # calamine raises its own error types per format
+        raise FieldsError(f"{path}: cannot read the spreadsheet: {exc}") from exc
+    if not rows:
+        return pl.DataFrame()
+    header = [str(h).strip() or f"column_{i + 1}" for i, h in enumerate(rows[0])]
+    body = [
+        [_legacy_cell(v) for v in r] + [None] * (len(header) - len(r))
+        for r in rows[1:]
+        if any(v not in (None, "") for v in r)
+    ]
+    return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
+
+
 def read_table(path: str | Path, sheet: str | None = None) -> pl.DataFrame:
-    """Read a CSV (UTF-8, UTF-8-SIG, CP874/TIS-620) or XLSX file; every column as text."""
+    """Read a CSV (UTF-8, UTF-8-SIG, CP874/TIS-620), XLSX, XLS or ODS file; every column as text."""
     path = Path(path)
     if not path.is_file():
         raise FieldsError(f"input file not found: {path}")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return read_xlsx(path, sheet)
+    if path.suffix.lower() in (".xls", ".ods"):
+        return read_legacy_spreadsheet(path, sheet)
     text = decode_bytes(path.read_bytes())
     first_line = text.split("\n", 1)[0]
     try:

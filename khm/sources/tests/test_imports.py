@@ -93,6 +93,20 @@ def xlsx_bytes(rows):
     return buf.getvalue()
 
 
+def xls_bytes(rows):
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("tpmap")
+    for i, r in enumerate([TPMAP_HEADER, *rows]):
+        for j, v in enumerate(r):
+            # Old exports store IDs and codes as numbers: they must keep every digit.
+            ws.write(i, j, int(v) if i and v.isdigit() and len(v) >= 6 else v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 @pytest.fixture
 def setup(cast, tmp_path, settings):
     from khm.accounts.models import Organisation, OrganisationKind
@@ -119,6 +133,7 @@ def stage(cast, setup, content, name="tpmap.csv", actor=None):
     ("tpmap-utf8.csv", csv_bytes(GOOD, "utf-8-sig")),
     ("tpmap-plain-utf8.csv", csv_bytes(GOOD, "utf-8")),
     ("tpmap.xlsx", xlsx_bytes(GOOD)),
+    ("tpmap.xls", xls_bytes(GOOD)),
 ])  # fmt: skip
 def test_each_format_and_encoding_stages_the_same(cast, setup, name, content):
     batch = stage(cast, setup, content, name)
@@ -303,3 +318,44 @@ def test_coverage_counts_lists_overlaps_and_pending_work_in_scope(cast, setup):
     assert data["pending_review"] == 2 and data["rejected"] == len(BAD) - 2
     assert "khm 2566 + tpmap 2566" in html
     assert selectors.coverage(cast.somchai)["people"] == 0
+
+
+def test_api_upload_stage_read_and_commit(cast, setup):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from khm.accounts.services import api_token_create
+
+    source, profile = setup
+    token = api_token_create(actor=None, user=cast.ploy, name="t")
+    c = Client(headers={"Authorization": f"Bearer {token}"})
+    r = c.post(
+        "/api/v1/imports",
+        {
+            "source": source.code,
+            "profile": profile.name,
+            "file": SimpleUploadedFile("t.csv", csv_bytes(GOOD + BAD[:1])),
+        },
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["status"] == "preview" and body["counts"]["rejected"] == 1
+    assert body["rejected_rows"][0]["row"] == 5 and body["rejected_rows"][0]["errors"][0]["field"] == "id_number"
+    assert c.get(f"/api/v1/imports/{body['code']}").json()["code"] == body["code"]
+    done = c.post(f"/api/v1/imports/{body['code']}/commit")
+    assert done.status_code == 200 and done.json()["status"] == "committed"
+    again = c.post(
+        "/api/v1/imports",
+        {
+            "source": source.code,
+            "profile": profile.name,
+            "file": SimpleUploadedFile("t.csv", csv_bytes(GOOD + BAD[:1])),
+        },
+    )
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "file"
+    bad = c.post(
+        "/api/v1/imports", {"source": "nope", "profile": profile.name, "file": SimpleUploadedFile("t.csv", b"x")}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "source"
+    other = Client()
+    other.force_login(cast.somchai)
+    assert other.get(f"/api/v1/imports/{body['code']}").status_code == 404
