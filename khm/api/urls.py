@@ -12,10 +12,12 @@ from khm.api.auth import AUTH
 from khm.api.errors import validation_payload
 from khm.areas.api import router as areas_router
 from khm.registry.api import router as registry_router
+from khm.sources.api import router as sources_router
 
 api = NinjaAPI(title="KHM API", version="1", auth=AUTH, urls_namespace="api")
 api.add_router("/", registry_router)
 api.add_router("/", areas_router)
+api.add_router("/", sources_router)
 
 
 @api.exception_handler(ValidationError)

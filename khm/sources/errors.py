@@ -22,3 +22,4 @@ FILE_COLUMNS = _("The file does not have the columns the mapping profile expects
 FILE_EMPTY = _("The file has no data rows.")
 TRANSITION = _("This batch cannot go from %(old)s to %(new)s.")
 REVIEW_DONE = _("This row has already been decided, or its batch is not committed yet.")
+UNKNOWN_SOURCE_OR_PROFILE = _("Unknown source list or mapping profile: use the codes shown on the imports page.")
