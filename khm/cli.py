@@ -22,6 +22,15 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+def _out(line: str) -> None:
+    """A command's report goes to standard output (this is a CLI, not library logging)."""
+    sys.stdout.write(line + "\n")
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
 def _probability(text: str) -> float:
     try:
         value = float(text)
@@ -82,7 +91,7 @@ def _link(args: argparse.Namespace) -> int:
     from khm.engines.linkage.run import DEFAULT_THRESHOLD, LinkOptions, run_files, write_outputs
 
     if len(args.inputs) > 2:
-        print(f"khm link: error: give one file (dedupe) or two (link), got {len(args.inputs)}", file=sys.stderr)
+        _err(f"khm link: error: give one file (dedupe) or two (link), got {len(args.inputs)}")
         return EXIT_USAGE
     try:
         fields = [load_fields(path) for path in args.fields]
@@ -104,19 +113,19 @@ def _link(args: argparse.Namespace) -> int:
         result, read = run_files(args.inputs, fields, options)
         written = write_outputs(result, args.out)
     except FieldsError as exc:
-        print(f"khm link: error: {exc}", file=sys.stderr)
+        _err(f"khm link: error: {exc}")
         return EXIT_USAGE
     if not args.quiet:
         mode = {"dedupe_only": "dedupe", "link_only": "link"}.get(result.link_type, result.link_type)
-        print(
+        _out(
             f"{mode}: {result.counts['records']:,} records, {result.counts['pairs']:,} matching pairs, "
             f"{result.counts['clusters']:,} clusters in {time.perf_counter() - started:.1f} s "
             f"(read {read['read']:.1f} s, train {result.timings['train']:.1f} s, predict {result.timings['predict']:.1f} s)"
         )
         if result.metrics is not None:
             m = result.metrics
-            print(f"precision {m['precision']:.4f}  recall {m['recall']:.4f}  F1 {m['f1']:.4f}")
-        print("wrote " + ", ".join(str(p) for p in written.values()))
+            _out(f"precision {m['precision']:.4f}  recall {m['recall']:.4f}  F1 {m['f1']:.4f}")
+        _out("wrote " + ", ".join(str(p) for p in written.values()))
     return EXIT_OK
 
 
