@@ -1397,16 +1397,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = write_lists(lists, args.out, formats=formats)
     t_write = time.perf_counter() - start
 
-    print(f"people: {lists.people:,}  households: {lists.households:,}  seed: {args.seed}")
+    # The command's report goes to standard output (a CLI, not library logging).
+    out = [f"people: {lists.people:,}  households: {lists.households:,}  seed: {args.seed}"]
     for name, source in lists.lists.items():
         unique = source.frame.get_column(TRUTH_COLUMN).n_unique()
-        print(f"{name:9s} {source.frame.height:>10,} rows  {unique:>10,} people  -> {written[name]}")
+        out.append(f"{name:9s} {source.frame.height:>10,} rows  {unique:>10,} people  -> {written[name]}")
     total = sum(s.frame.height for s in lists.lists.values())
-    print(f"total     {total:>10,} rows")
-    print(
+    out.append(f"total     {total:>10,} rows")
+    out.append(
         f"seconds: generate {t_generate:.1f}  build {t_build:.1f}  write {t_write:.1f}"
         f"  total {t_generate + t_build + t_write:.1f}"
     )
+    sys.stdout.write("\n".join(out) + "\n")
     return 0
 
 
