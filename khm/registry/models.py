@@ -126,6 +126,7 @@ class PersonStatus(models.TextChoices):
     MEMBER = "member", _("Member")
     MOVED_OUT = "moved_out", _("Moved out")
     DECEASED = "deceased", _("Deceased")
+    MERGED = "merged", _("Merged into another record")
 
 
 class Person(models.Model):
@@ -181,6 +182,8 @@ class MembershipEvent(models.TextChoices):
     MOVED_IN = "moved_in", _("Moved in")
     MOVED_OUT = "moved_out", _("Moved out")
     DIED = "died", _("Died")
+    MERGED = "merged", _("Record merged into another")
+    SPLIT = "split", _("Record split off again")
 
 
 class Membership(models.Model):

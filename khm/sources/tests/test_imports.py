@@ -138,7 +138,7 @@ def stage(cast, setup, content, name="tpmap.csv", actor=None):
 def test_each_format_and_encoding_stages_the_same(cast, setup, name, content):
     batch = stage(cast, setup, content, name)
     assert batch.status == "preview", batch.error
-    assert batch.counts == {"new": 2, "matched": 1, "uncertain": 0, "rejected": 0, "rows": 3}
+    assert batch.counts == {"new": 2, "matched": 1, "uncertain": 0, "duplicate": 0, "rejected": 0, "rows": 3}
     rows = {r.raw["record_id"]: r for r in batch.rows.all()}
     assert rows["T2"].clean["first_name"] == "มะลิ" and rows["T2"].clean["birth_date"] == "1977-03-02"
     assert rows["T3"].clean["sex"] == "M"  # from the title ด.ช.
