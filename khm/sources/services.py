@@ -302,7 +302,9 @@ def _link(rows: list[StagedRow]) -> None:
             r.outcome, r.person_id, r.review = RowOutcome.UNCERTAIN, fits[0], ReviewStatus.PENDING
 
 
-def _create_person(r: StagedRow, villages: dict[str, int], households: dict[tuple[str, str], Household]) -> Person:
+def create_person_from_row(
+    r: StagedRow, villages: dict[str, int], households: dict[tuple[str, str], Household]
+) -> Person:
     """A new registry person (and household, for the first member of a house) from a row."""
     c = r.clean
     key = (r.area_code, c.get("household_key") or c.get("house_no") or f"row{r.row_no}")
@@ -352,7 +354,7 @@ def review_decide(*, actor: Any, row: StagedRow, same: bool, note: str = "") -> 
             )
         else:
             villages = dict(Area.objects.filter(code=r.area_code).values_list("code", "id"))
-            r.person = _create_person(r, villages, {})
+            r.person = create_person_from_row(r, villages, {})
             PersonSource.objects.create(person=r.person, source=r.batch.source, batch=r.batch, row_no=r.row_no)
         r.review = ReviewStatus.SAME if same else ReviewStatus.DIFFERENT
         r.reviewed_by, r.reviewed_at = actor, timezone.now()
@@ -390,7 +392,7 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         for r in rows:
             if r.outcome == RowOutcome.MATCHED:
                 continue
-            r.person = _create_person(r, villages, households)
+            r.person = create_person_from_row(r, villages, households)
             r.save(update_fields=["person"])
             created_people += 1
         PersonSource.objects.bulk_create(
