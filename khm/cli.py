@@ -1,12 +1,17 @@
 """The ``khm`` command line (installed with the package as the ``khm`` console script).
 
     khm link LEFT.csv [RIGHT.csv] --fields FIELDS.json --out OUTDIR [--truth COLUMN]
+    khm mpi DEPRIVATIONS.csv --weights WEIGHTS.json --k K [--by SPEC ...]
+            [--sample-weight COLUMN] [--compare ROUND2.csv | --round-column COLUMN]
+            [--years Y] --out RESULT.json
 
-One input file means *dedupe* (find the same person twice in one list), two mean
-*link* (find each person of the left list in the right list). See docs/linkage.md.
+``link``: one input file means *dedupe* (find the same person twice in one list), two
+mean *link* (find each person of the left list in the right list). See docs/linkage.md.
+``mpi``: the Alkire–Foster multidimensional poverty index, overall, per group and
+between two rounds. See docs/mpi.md.
 
-Exit codes: 0 done, 2 bad arguments or a bad fields/input file (the message names the
-problem), 1 anything unexpected.
+Exit codes: 0 done, 2 bad arguments or a bad fields/weights/input file (the message names
+the problem), 1 anything unexpected.
 """
 
 from __future__ import annotations
@@ -83,7 +88,111 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--baseline", action="store_true", help="plain Splink settings on raw columns (for comparison)")
     link.add_argument("--seed", type=int, default=1, help="seed for sampling in training (default 1)")
     link.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_mpi(sub)
     return parser
+
+
+def _cutoff(text: str) -> str:
+    from khm.engines.mpi import MPIError, parse_k
+
+    try:
+        parse_k(text)
+    except MPIError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _years(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
+    return value
+
+
+def _add_mpi(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mpi = sub.add_parser(
+        "mpi",
+        help="multidimensional poverty index (Alkire–Foster): H, A, M0, contributions, groups, two rounds",
+        description=(
+            "Alkire–Foster multidimensional poverty index of the units (households or people) of a "
+            "deprivation table: one row per unit, an id column and a 0/1 column per indicator "
+            "(empty = missing). See docs/mpi.md."
+        ),
+    )
+    mpi.add_argument("deprivations", metavar="DEPRIVATIONS.csv", help="one row per unit, 0/1 per indicator")
+    mpi.add_argument(
+        "--weights", required=True, metavar="WEIGHTS.json", help="dimensions and indicator weights (nested or flat)"
+    )
+    mpi.add_argument(
+        "--k",
+        required=True,
+        type=_cutoff,
+        metavar="K",
+        help="poverty cutoff: a fraction (0.33, 1/3) or a percent (33, 33%%) of the weighted indicators",
+    )
+    mpi.add_argument(
+        "--by",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="SPEC",
+        help="breakdown: COLUMN, COLUMN[:N] (first N characters of a code, e.g. area_code[:4] = district) "
+        "or COLUMN:C1,C2,... (numeric bins cut at C1 < C2 < ...); repeatable",
+    )
+    mpi.add_argument("--sample-weight", metavar="COLUMN", help="column of sample weights (numbers ≥ 0)")
+    mpi.add_argument("--id", default="id", metavar="COLUMN", help="id column, unique per unit (default: id)")
+    rounds = mpi.add_mutually_exclusive_group()
+    rounds.add_argument("--compare", metavar="ROUND2.csv", help="second round: report changes from the first file")
+    rounds.add_argument(
+        "--round-column", metavar="COLUMN", help="column with exactly two round values (sorted: first → second)"
+    )
+    mpi.add_argument("--years", type=_years, metavar="Y", help="years between the rounds: annualised changes")
+    mpi.add_argument("--out", required=True, type=Path, metavar="RESULT.json", help="where to write the result")
+    mpi.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else "—"
+
+
+def _mpi(args: argparse.Namespace) -> int:
+    from khm.engines.mpi import MPIError, run_files, write_result
+
+    started = time.perf_counter()
+    try:
+        result = run_files(
+            args.deprivations,
+            args.weights,
+            args.k,
+            by=args.by,
+            sample_weight=args.sample_weight,
+            id_column=args.id,
+            compare_with=args.compare,
+            round_column=args.round_column,
+            years=args.years,
+        )
+        written = write_result(result, args.out)
+    except MPIError as exc:
+        _err(f"khm mpi: error: {exc}")
+        return EXIT_USAGE
+    if not args.quiet:
+        rounds = result.get("rounds") or [{"label": result["input"]["deprivations"]["file"], **result}]
+        for r in rounds:
+            o = r["overall"]
+            dropped = f" ({o['n_dropped_missing']:,} left out for missing values)" if o["n_dropped_missing"] else ""
+            _out(
+                f"{r['label']}: {o['n']:,} units{dropped}, k = {result['k']:.4g}: "
+                f"H {_fmt(o['H'])}  A {_fmt(o['A'])}  M0 {_fmt(o['M0'])}"
+            )
+        if "change" in result:
+            m0 = result["change"]["overall"]["M0"]
+            per_year = f" ({_fmt(m0['annualised_absolute'])} a year)" if result.get("years") else ""
+            _out(f"change of M0: {_fmt(m0['absolute'])}{per_year}")
+        _out(f"wrote {written} in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
 
 
 def _link(args: argparse.Namespace) -> int:
@@ -139,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING, format="%(levelname)s: %(message)s")
     if args.command == "link":
         return _link(args)
+    if args.command == "mpi":
+        return _mpi(args)
     parser.print_help()  # pragma: no cover - argparse requires a command
     return EXIT_USAGE
 
