@@ -104,11 +104,14 @@ def _sources() -> None:
     from khm.sources.profiles import install_profiles
 
     install_profiles()
-    owners = {"tpmap": "agency-pcdo", "khm": "province-46", "bottom20": "agency-pso"}
+    # The BMN (จปฐ.) survey is run by the Community Development Department: its provincial
+    # office (สำนักงานพัฒนาชุมชนจังหวัด) owns the extract.
+    owners = {"tpmap": "agency-pcdo", "khm": "province-46", "bottom20": "agency-pso", "bmn": "agency-pcdo"}
     names = {
         "tpmap": ("TPMAP (ระบบบริหารจัดการข้อมูลการพัฒนาคนแบบชี้เป้า)", "TPMAP target poor"),
         "khm": ("บัญชีคนจนจังหวัดกาฬสินธุ์ (KHM)", "Kalasin province list (KHM)"),
         "bottom20": ("กลุ่มรายได้ต่ำสุดร้อยละ 20", "Bottom 20 percent income"),
+        "bmn": ("ข้อมูลความจำเป็นพื้นฐาน (จปฐ.)", "Basic Minimum Needs survey (BMN)"),
     }
     for kind, (th, en) in names.items():
         Source.objects.update_or_create(
@@ -135,12 +138,13 @@ def seed_organisations_and_users() -> list[DemoUser]:
 
 
 def import_demo_lists(*, people: int, seed: int, out_dir: str) -> list[str]:
-    """Write this year's TPMAP, KHM and bottom-20 lists for the demo population (same seed,
-    so the same people) and import them through the real staged-import path as the
-    province admin: the demo then shows provenance, matches, uncertain and rejected rows."""
+    """Write this year's TPMAP, KHM, bottom-20 and BMN (จปฐ.) lists for the demo population
+    (same seed, so the same people) and import them through the real staged-import path as
+    the province admin: the demo then shows provenance, matches, uncertain and rejected rows.
+    The BMN extract covers most households of 30 % of the villages, poor or not."""
     from pathlib import Path
 
-    from khm.engines.sources_synth import build_lists, write_lists
+    from khm.engines.sources_synth import ALL_LISTS, build_lists, write_lists
     from khm.engines.synth import generate, village_weights_from_population
     from khm.sources import services
     from khm.sources.models import MappingProfile, Source
@@ -156,10 +160,11 @@ def import_demo_lists(*, people: int, seed: int, out_dir: str) -> list[str]:
         ).values_list("code", "population")
     )
     weights = village_weights_from_population(villages, {k: v for k, v in pop.items() if v is not None})
-    files = write_lists(build_lists(generate(villages=weights, people=people, seed=seed), seed=seed), Path(out_dir))
+    population = generate(villages=weights, people=people, seed=seed)
+    files = write_lists(build_lists(population, seed=seed, lists=ALL_LISTS), Path(out_dir))
     admin = User.objects.get(username="admin")
     report = []
-    for kind in ("tpmap", "khm", "bottom20"):
+    for kind in ALL_LISTS:
         source = Source.objects.get(code=f"{kind}-2568")
         profile = MappingProfile.objects.get(kind=kind)
         path = files[kind]

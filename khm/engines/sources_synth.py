@@ -1,6 +1,6 @@
-"""Synthetic source exports: TPMAP-like, KHM-like and bottom-20 %-like lists with ground truth.
+"""Synthetic source exports: TPMAP-like, KHM-like, bottom-20 %-like and BMN lists with ground truth.
 
-From a synthetic population (:mod:`khm.engines.synth`) this module writes the three kinds of
+From a synthetic population (:mod:`khm.engines.synth`) this module writes the kinds of
 list a provincial officer receives, each in its own layout and encoding and with the
 realistic discrepancies that make record linkage necessary: typos and spelling variants in
 Thai names, swapped names, missing or mistyped national IDs, different address formats,
@@ -24,6 +24,14 @@ gives ≈1.5 M rows in total):
   (the BMN income times log-normal measurement noise, σ = 0.3), so it overlaps TPMAP
   heavily without being a subset. ≈0.19 rows per person. UTF-8 CSV with a BOM, English
   headers, CE ISO dates (or just the year), a free-text address, 12 % romanised names.
+* **bmn** - on request only (``lists=ALL_LISTS`` / ``--lists ...,bmn``): this year's BMN
+  (จปฐ.) survey extract as a provincial community development office exports it - one row
+  per person surveyed, grouped in households (house code, member number, relation to the
+  head), *every* household of the villages surveyed this round (most households of a
+  30 % subset of villages), not only the poor; per-person income, household income per
+  head and ten BMN indicator answers. UTF-8 CSV with a BOM, Thai headers, birth dates as
+  ``12 มี.ค. 2522`` (Thai month, BE year). The three default lists and their files do not
+  change when bmn is added.
 
 Layouts, ``fields.json`` files and every rate are documented in ``docs/source-layouts.md``.
 
@@ -72,6 +80,8 @@ from khm.engines.synth import (
 )
 
 __all__ = [
+    "ALL_LISTS",
+    "BMN_INDICATORS",
     "FORMATS",
     "LIST_NAMES",
     "TRUTH_COLUMN",
@@ -88,14 +98,15 @@ __all__ = [
     "write_lists",
 ]
 
-LIST_NAMES: tuple[str, ...] = ("tpmap", "khm", "bottom20")
+LIST_NAMES: tuple[str, ...] = ("tpmap", "khm", "bottom20")  # the default lists (benchmarks rely on them)
+ALL_LISTS: tuple[str, ...] = (*LIST_NAMES, "bmn")  # bmn only when asked for
 TRUTH_COLUMN = "true_person_id"
 RECORD_ID = "record_id"
 BE_OFFSET = 543  # Buddhist Era year = CE year + 543
 FORMATS: tuple[str, ...] = ("csv-cp874", "csv-utf8", "xlsx")
-DEFAULT_FORMATS: dict[str, str] = {"tpmap": "csv-cp874", "khm": "xlsx", "bottom20": "csv-utf8"}
+DEFAULT_FORMATS: dict[str, str] = {"tpmap": "csv-cp874", "khm": "xlsx", "bottom20": "csv-utf8", "bmn": "csv-utf8"}
 _EXTENSIONS = {"csv-cp874": "csv", "csv-utf8": "csv", "xlsx": "xlsx"}
-_RECORD_PREFIX = {"tpmap": "T", "khm": "K", "bottom20": "B"}
+_RECORD_PREFIX = {"tpmap": "T", "khm": "K", "bottom20": "B", "bmn": "J"}  # J: จปฐ. (JPT)
 XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
 _DAYS_PER_YEAR = 365.2425
 
@@ -181,6 +192,28 @@ def _bottom20_rates() -> ListRates:
     )
 
 
+def _bmn_rates() -> ListRates:
+    # Typed by village volunteers from paper forms into the CDD program: more name typos and
+    # wrong birth dates than TPMAP's export; people met twice (at the parents' house where
+    # they are registered and where they live) give the duplicates.
+    return ListRates(
+        member_missing=0.02,
+        duplicate=0.01,
+        id_missing=0.015,
+        id_mistyped=0.015,
+        birth_date_missing=0.01,
+        birth_date_wrong=0.02,
+        name_swap=0.003,
+        name_typo=0.04,
+        whitespace=0.02,
+        era_mix=0.005,
+        birth_year_only=0.02,
+        house_no_variant=0.03,
+        thai_digits=0.08,
+        id_formatted=0.10,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DiscrepancyRates:
     """Person-level events (shared by all lists) and each list's row-level rates."""
@@ -193,6 +226,10 @@ class DiscrepancyRates:
     tpmap: ListRates = field(default_factory=_tpmap_rates)
     khm: ListRates = field(default_factory=_khm_rates)
     bottom20: ListRates = field(default_factory=_bottom20_rates)
+    bmn: ListRates = field(default_factory=_bmn_rates)
+    # bmn: of the people who died since last year's round in a surveyed household, the share
+    # still on the roster (the volunteer copied last year's form).
+    bmn_dead_still_listed: float = 0.3
 
     def for_list(self, name: str) -> ListRates:
         rates: ListRates = getattr(self, name)
@@ -213,12 +250,14 @@ class ListSelection:
     khm_extra_other: float = 0.02  # of the remaining (better-off) households
     bottom_share: float = 0.20  # bottom20: share of households, ranked by measured income
     bottom_income_noise: float = 0.30  # σ of the log-normal noise on the bottom20 income measure
+    bmn_village_share: float = 0.30  # bmn: villages surveyed this round (at least one)
+    bmn_household_share: float = 0.92  # bmn: households of a surveyed village met (the rest away or refused)
 
 
 # ------------------------------------------------------------------------- result types
 @dataclass(frozen=True, slots=True)
 class SourceList:
-    name: str  # "tpmap", "khm" or "bottom20"
+    name: str  # "tpmap", "khm", "bottom20" or "bmn"
     frame: pl.DataFrame  # all columns are strings; includes record_id and true_person_id
     fields: dict[str, Any]  # the linkage CLI's field mapping (fields.json)
     discrepancies: list[str]  # per row, ";"-joined codes of what was done to it ("" = clean)
@@ -469,7 +508,9 @@ _DEPRIVATIONS = ("สุขภาพ", "ความเป็นอยู่", "
 class _Population:
     """The synthetic population flattened into columns (index = person number)."""
 
-    def __init__(self, households: Iterable[SynthHousehold]) -> None:
+    def __init__(self, households: Iterable[SynthHousehold], *, details: bool = False) -> None:
+        """``details``: also keep each person's income, education, occupation and disability
+        (the bmn list reports them; the other lists do not need the memory)."""
         nid: list[str] = []
         title: list[str] = []
         first: list[str] = []
@@ -486,6 +527,10 @@ class _Population:
         hh_house: list[str] = []
         hh_income: list[int] = []
         hh_size: list[int] = []
+        income_p: list[int] = []
+        education: list[str] = []
+        occupation: list[str] = []
+        disabled: list[bool] = []
         for h in households:
             k = len(hh_code)
             hh_code.append(h.code)
@@ -506,6 +551,11 @@ class _Population:
                 hh.append(k)
                 pos.append(j)
                 income += m.income_year
+                if details:
+                    income_p.append(m.income_year)
+                    education.append(m.education)
+                    occupation.append(m.occupation)
+                    disabled.append(bool(m.disability))
             hh_income.append(income)
             hh_size.append(len(h.members))
         self.nid, self.title, self.first, self.last, self.sex, self.relation = nid, title, first, last, sex, relation
@@ -518,6 +568,10 @@ class _Population:
         size = np.array(hh_size, dtype=np.float64)
         self.hh_ipp = np.array(hh_income, dtype=np.float64) / np.maximum(size, 1.0)
         self.hh_size = size
+        # Person attributes the BMN list reports (income, education, occupation, disability).
+        self.income = np.array(income_p, dtype=np.int64)
+        self.education, self.occupation = education, occupation
+        self.disabled = np.array(disabled, dtype=bool)
 
     def __len__(self) -> int:
         return len(self.nid)
@@ -697,16 +751,25 @@ def _rows(
     name: str,
     pop: _Population,
     ev: _Events,
-    hh_on_list: np.ndarray,
+    hh_on_list: np.ndarray | None,
     rates: ListRates,
     seed: int,
+    *,
+    person_mask: np.ndarray | None = None,
+    sort_keys: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Rows:
-    k = LIST_NAMES.index(name)
+    """``person_mask`` (bmn) replaces the household selection and the died/newborn rule;
+    ``sort_keys`` (household, member number per person) replace the population's own."""
+    k = ALL_LISTS.index(name)
     rng = np.random.default_rng([seed, 0x5EED, 10 + k])
     rnd = random.Random(f"khm-sources-{name}:{seed}")
     newer = name != "tpmap"
 
-    on_list = hh_on_list[pop.hh] & ((~ev.died) if newer else (~ev.newborn))
+    if person_mask is not None:
+        on_list = person_mask
+    else:
+        assert hh_on_list is not None
+        on_list = hh_on_list[pop.hh] & ((~ev.died) if newer else (~ev.newborn))
     p = np.flatnonzero(on_list)
     p = p[rng.random(len(p)) >= rates.member_missing]
     dups = p[rng.random(len(p)) < rates.duplicate]
@@ -728,7 +791,8 @@ def _rows(
     # Order like an export: by village, household, member; duplicates at the end of their village.
     village_rank = {v: i for i, v in enumerate(sorted(set(village)))}
     village_int = np.array([village_rank[v] for v in village], dtype=np.int64)
-    order = np.lexsort((pop.pos[p], pop.hh[p], is_dup, village_int))
+    sort_hh, sort_pos = sort_keys if sort_keys is not None else (pop.hh, pop.pos)
+    order = np.lexsort((sort_pos[p], sort_hh[p], is_dup, village_int))
     p, is_dup, use_new = p[order], is_dup[order], use_new[order]
     village = [village[i] for i in order.tolist()]
     house = [house[i] for i in order.tolist()]
@@ -740,9 +804,9 @@ def _rows(
         tags[i].append("duplicate")
     for i in np.flatnonzero(use_new).tolist():
         tags[i].append("moved")
-    if not newer:
-        for i in np.flatnonzero(ev.died[p]).tolist():
-            tags[i].append("died")
+    # The dead are on the older list, and on a bmn roster copied from last year's form.
+    for i in np.flatnonzero(ev.died[p]).tolist():
+        tags[i].append("died")
 
     ids = [pop.nid[i] for i in p_list]
     title = [pop.title[i] for i in p_list]
@@ -1061,6 +1125,279 @@ def _bottom20(r: _Rows, pop: _Population, measured: np.ndarray) -> SourceList:
     return _finish("bottom20", r, pop, columns, fields)
 
 
+# --------------------------------------------------------------------------------- bmn
+# BMN 2560-2564 indicator numbers (the set the reference documents; the 2566-2570 set is
+# renumbered and not published in full) → the questionnaire's wording, for the ten the
+# bmn list carries: TPMAP's own indicators that the synthetic population can answer.
+BMN_INDICATORS: dict[int, str] = {
+    7: "คนอายุ 6 ปีขึ้นไป ออกกำลังกายอย่างน้อยสัปดาห์ละ 3 วันๆ ละ 30 นาที",
+    8: "ครัวเรือนมีความมั่นคงในที่อยู่อาศัย และบ้านมีสภาพคงทนถาวร",
+    9: "ครัวเรือนมีน้ำสะอาดสำหรับดื่มและบริโภคเพียงพอตลอดปี อย่างน้อยคนละ 5 ลิตรต่อวัน",
+    16: "เด็กอายุ 6-14 ปี ได้รับการศึกษาภาคบังคับ 9 ปี",
+    19: "คนอายุ 15-59 ปี อ่าน เขียนภาษาไทย และคิดเลขอย่างง่ายได้",
+    20: "คนอายุ 15-59 ปี มีอาชีพและรายได้",
+    21: "คนอายุ 60 ปีขึ้นไป มีอาชีพและรายได้",
+    22: "รายได้เฉลี่ยของคนในครัวเรือนต่อปี",
+    27: "ผู้สูงอายุ ได้รับการดูแลจากครอบครัว ชุมชน ภาครัฐ หรือภาคเอกชน",
+    28: "ผู้พิการ ได้รับการดูแลจากครอบครัว ชุมชน ภาครัฐ หรือภาคเอกชน",
+}
+BMN_PASS, BMN_FAIL = "ผ่าน", "ไม่ผ่าน"  # "" = the indicator does not apply to this person
+_EDUCATION_TH = {
+    "none": "ไม่ได้เรียน",
+    "primary": "ประถมศึกษา",
+    "lower_secondary": "มัธยมศึกษาตอนต้น",
+    "upper_secondary": "มัธยมศึกษาตอนปลาย",
+    "vocational": "ปวช./ปวส.",
+    "bachelor": "ปริญญาตรี",
+    "higher": "สูงกว่าปริญญาตรี",
+}
+_OCCUPATION_TH = {
+    "farmer": "เกษตรกรรม",
+    "farm_labourer": "รับจ้างภาคเกษตร",
+    "general_labourer": "รับจ้างทั่วไป",
+    "trader": "ค้าขาย",
+    "government": "รับราชการ/รัฐวิสาหกิจ",
+    "company": "พนักงานบริษัท",
+    "student": "นักเรียน/นักศึกษา",
+    "unemployed": "ว่างงาน",
+    "elderly_dependent": "ไม่ได้ประกอบอาชีพ",
+    "child": "เด็กก่อนวัยเรียน",
+    "other": "อื่น ๆ",
+}
+_NOT_WORKING = frozenset({"unemployed", "elderly_dependent", "child", "student"})
+_MONTHS_SHORT = _words("ม.ค. ก.พ. มี.ค. เม.ย. พ.ค. มิ.ย. ก.ค. ส.ค. ก.ย. ต.ค. พ.ย. ธ.ค.")
+_MONTHS_FULL = _words("มกราคม กุมภาพันธ์ มีนาคม เมษายน พฤษภาคม มิถุนายน กรกฎาคม สิงหาคม กันยายน ตุลาคม พฤศจิกายน ธันวาคม")
+
+
+@dataclass
+class _Survey:
+    """This round's BMN roster: who was met, in which survey household, as what."""
+
+    mask: np.ndarray  # per person: on the roster (before the row-level discrepancies)
+    unit: np.ndarray  # per person: survey household number (-1 = not surveyed)
+    rank: np.ndarray  # per person: member number in the survey household, 1 = head
+    relation: dict[int, str]  # person → relation to the head (RELATIONS code)
+    unit_ipp: np.ndarray  # per survey household: income per member per year
+    unit_size: np.ndarray  # per survey household: members on the roster
+
+
+def _house_sort_key(house: str) -> tuple[int, int, str]:
+    main, _, sub = house.partition("/")
+    return (int(main) if main.isdigit() else 10**9, int(sub) if sub.isdigit() else 0, house)
+
+
+def _bmn_survey(pop: _Population, ev: _Events, sel: ListSelection, rates: DiscrepancyRates, seed: int) -> _Survey:
+    """A subset of villages, and most households of each at their *current* address: the
+    survey knocks on doors, so a household that moved is met where it lives now and a
+    person who moved alone joins the household at their new house (as ผู้อาศัย) or
+    heads a household of their own. The dead are off the roster unless it was copied."""
+    rng = np.random.default_rng([seed, 0x5EED, 3])
+    n = len(pop)
+    villages = sorted(set(pop.hh_village))
+    covered_draw = rng.random(len(villages)) < sel.bmn_village_share
+    if villages and not covered_draw.any():
+        covered_draw[int(rng.integers(len(villages)))] = True
+    covered = {v for v, c in zip(villages, covered_draw.tolist(), strict=True) if c}
+    listed = ~ev.died | (rng.random(n) < rates.bmn_dead_still_listed)
+    hh_covered = np.array([v in covered for v in pop.hh_village], dtype=bool)
+    candidates = np.flatnonzero(listed & (hh_covered[pop.hh] | ev.moved))
+    hh = pop.hh
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for p in candidates.tolist():
+        village = ev.new_village.get(p)
+        if village is None:
+            h = int(hh[p])
+            members[(pop.hh_village[h], pop.hh_house[h])].append(p)
+        elif village in covered:
+            members[(village, ev.new_house[p])].append(p)
+    keys = sorted(members, key=lambda k: (k[0], _house_sort_key(k[1])))
+    met = rng.random(len(keys)) < sel.bmn_household_share
+    unit = np.full(n, -1, dtype=np.int64)
+    rank = np.zeros(n, dtype=np.int64)
+    relation: dict[int, str] = {}
+    ipp: list[float] = []
+    size: list[int] = []
+    for key, is_met in zip(keys, met.tolist(), strict=True):
+        if not is_met:
+            continue
+        people = members[key]
+        counts: dict[int, int] = defaultdict(int)
+        for p in people:
+            counts[int(hh[p])] += 1
+        main = min(counts, key=lambda h: (-counts[h], h))  # the household that lives here
+        people.sort(key=lambda p: (int(hh[p]) != main, int(hh[p]), int(pop.pos[p])))
+        u = len(ipp)
+        for j, p in enumerate(people, start=1):
+            unit[p], rank[p] = u, j
+            relation[p] = pop.relation[p] if int(hh[p]) == main else "other"
+        if all(relation[p] != "head" for p in people):  # the head died or left: the next in line heads it
+            relation[people[0]] = "head"
+        ipp.append(float(pop.income[people].sum()) / len(people))
+        size.append(len(people))
+    return _Survey(
+        mask=unit >= 0,
+        unit=unit,
+        rank=rank,
+        relation=relation,
+        unit_ipp=np.array(ipp, dtype=np.float64),
+        unit_size=np.array(size, dtype=np.int64),
+    )
+
+
+def _thai_text_dates(r: _Rows, full_month: np.ndarray) -> list[str]:
+    """``12 มี.ค. 2522`` (or ``12 มีนาคม 2522``): day, Thai month, BE year; a bare BE year
+    when only the year is known; a CE year on ``era_mix`` rows."""
+    out: list[str] = []
+    for y, m, d, state, mix, full in zip(
+        r.y.tolist(), r.m.tolist(), r.d.tolist(), r.dob_state.tolist(), r.era_mix.tolist(), full_month.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        year = y if mix else y + BE_OFFSET
+        if state == 1:
+            out.append("")
+        elif state == 2:
+            out.append(str(year))
+        else:
+            out.append(f"{d} {(_MONTHS_FULL if full else _MONTHS_SHORT)[m - 1]} {year}")
+    return out
+
+
+def _house_code(office: str, serial: int) -> str:
+    """An 11-digit house code shaped like DOPA's รหัสประจำบ้าน: registration office (4 digits),
+    serial (6), a check digit (synthetic: the national-ID rule over the first 10 digits)."""
+    body = f"{office}{serial:06d}"
+    total = sum(int(c) * w for c, w in zip(body, range(11, 1, -1), strict=True))
+    return body + str((11 - total % 11) % 10)
+
+
+def _bmn_indicators(
+    r: _Rows, pop: _Population, survey: _Survey, poverty_line: int, seed: int, as_of: datetime.date
+) -> dict[str, list[str]]:
+    """Answers to ten BMN indicators per row (ผ่าน / ไม่ผ่าน / "" when it does not apply).
+
+    Household indicators (8, 9, 22) are one answer per survey household; 20, 21 and 22 follow
+    the person's occupation and income and the household's income per head; the others are
+    drawn at plausible rates (housing and water fail more often in poor households)."""
+    rng = np.random.default_rng([seed, 0x5EED, 4])
+    n = len(r.p)
+    units = survey.unit[r.p]
+    poor_unit = survey.unit_ipp < poverty_line
+    u_unit = rng.random((len(survey.unit_ipp), 2))
+    fail8 = u_unit[:, 0] < np.where(poor_unit, 0.12, 0.03)
+    fail9 = u_unit[:, 1] < np.where(poor_unit, 0.08, 0.03)
+    u = rng.random((n, 5))
+    by, bm, bd = pop.by[r.p], pop.bm[r.p], pop.bd[r.p]
+    age = as_of.year - by - ((bm > as_of.month) | ((bm == as_of.month) & (bd > as_of.day))).astype(np.int64)
+    occupation = [pop.occupation[i] for i in r.p.tolist()]
+    education = [pop.education[i] for i in r.p.tolist()]
+    income = pop.income[r.p]
+    disabled = pop.disabled[r.p]
+
+    def answer(applies: bool, passed: bool) -> str:
+        return (BMN_PASS if passed else BMN_FAIL) if applies else ""
+
+    cols: dict[int, list[str]] = {k: [] for k in BMN_INDICATORS}
+    for i in range(n):
+        a, h, occ = int(age[i]), int(units[i]), occupation[i]
+        working = occ not in _NOT_WORKING and int(income[i]) > 0
+        cols[7].append(answer(a >= 6, u[i, 0] >= 0.12))
+        cols[8].append(answer(True, not fail8[h]))
+        cols[9].append(answer(True, not fail9[h]))
+        cols[16].append(answer(6 <= a <= 14, u[i, 1] >= 0.015))
+        cols[19].append(answer(15 <= a <= 59, education[i] != "none" and u[i, 2] >= 0.01))
+        cols[20].append(answer(15 <= a <= 59 and occ != "student", working))
+        cols[21].append(answer(a >= 60, working))
+        cols[22].append(answer(True, not poor_unit[h]))
+        cols[27].append(answer(a >= 60, u[i, 3] >= 0.03))
+        cols[28].append(answer(bool(disabled[i]), u[i, 4] >= 0.05))
+    return {f"ตัวชี้วัดที่ {k}": v for k, v in cols.items()}
+
+
+def _bmn(
+    r: _Rows, pop: _Population, ev: _Events, survey: _Survey, poverty_line: int, seed: int, as_of: datetime.date
+) -> SourceList:
+    rnd, rng = r.rnd, r.rng
+    n = len(r.p)
+    p_list = r.p.tolist()
+    short = rng.random(n) < 0.3  # น.ส., ด.ช., ด.ญ. - a typing habit, not an error
+    full_month = rng.random(n) < 0.2  # "12 มีนาคม 2522" instead of "12 มี.ค. 2522"
+    title = [_TITLE_SHORT.get(t, t) if s else t for t, s in zip(r.title, short.tolist(), strict=True)]
+    first, last = list(r.first), list(r.last)
+    for i in np.flatnonzero(r.whitespace).tolist():
+        if rnd.random() < 0.5:
+            first[i] = _spaces(first[i], rnd)
+        else:
+            last[i] = _spaces(last[i], rnd)
+    ids = list(r.ids)
+    for i in np.flatnonzero(r.id_formatted).tolist():
+        if len(ids[i]) == 13:
+            ids[i] = format_national_id(ids[i])
+    dates = _thai_text_dates(r, full_month)
+    house = list(r.house)
+    for i in np.flatnonzero(r.thai_digits).tolist():  # typed by hand: Thai digits in dates and house numbers
+        dates[i] = dates[i].translate(_THAI_DIGITS)
+        house[i] = house[i].translate(_THAI_DIGITS)
+        r.tags[i].append("thai_digits")
+    # House codes from the clean address (a house number typed oddly keeps its code).
+    clean: list[tuple[str, str]] = []
+    for i, p in enumerate(p_list):
+        if r.use_new[i]:
+            clean.append((ev.new_village[p], ev.new_house[p]))
+        else:
+            h = int(pop.hh[p])
+            clean.append((pop.hh_village[h], pop.hh_house[h]))
+    serial: dict[str, int] = defaultdict(int)
+    codes: dict[tuple[str, str], str] = {}
+    for key in sorted(set(clean), key=lambda k: (k[0], _house_sort_key(k[1]))):
+        serial[key[0][:4]] += 1
+        codes[key] = _house_code(key[0][:4], serial[key[0][:4]])
+    info = [_village(v) for v in r.village]
+    units = survey.unit[r.p].tolist()
+    ages = _age_at(r, pop, as_of)
+    columns = {
+        "ปีที่สำรวจ": [str(as_of.year + BE_OFFSET)] * n,
+        "จังหวัด": [v.province for v in info],
+        "อำเภอ": [v.district for v in info],
+        "ตำบล": [v.subdistrict for v in info],
+        "รหัสหมู่บ้าน": r.village,
+        "หมู่ที่": [v.moo for v in info],
+        "ชื่อหมู่บ้าน": ["บ้าน" + _place_name(v) for v in r.village],
+        "รหัสบ้าน": [codes[k] for k in clean],
+        "บ้านเลขที่": house,
+        "ลำดับที่": [str(x) for x in survey.rank[r.p].tolist()],
+        "คำนำหน้า": title,
+        "ชื่อ": first,
+        "นามสกุล": last,
+        "เลขประจำตัวประชาชน": ids,
+        "เพศ": ["ช" if pop.sex[i] == "M" else "ญ" for i in p_list],
+        "วันเดือนปีเกิด": dates,
+        "อายุ": ages,
+        "ความเกี่ยวพันกับหัวหน้าครัวเรือน": [_RELATION_TH.get(survey.relation.get(p, "other"), "ผู้อาศัย") for p in p_list],
+        "การศึกษาสูงสุด": [
+            "ยังไม่เข้าเรียน" if int(a) < 6 else _EDUCATION_TH.get(pop.education[p], "อื่น ๆ")
+            for p, a in zip(p_list, ages, strict=True)
+        ],
+        "อาชีพหลัก": [_OCCUPATION_TH.get(pop.occupation[p], "อื่น ๆ") for p in p_list],
+        "รายได้ต่อปี (บาท)": [str(x) for x in pop.income[r.p].tolist()],
+        "จำนวนสมาชิกในครัวเรือน": [str(int(survey.unit_size[u])) for u in units],
+        "รายได้เฉลี่ยต่อคนต่อปี (บาท)": [str(round(float(survey.unit_ipp[u]))) for u in units],
+        **_bmn_indicators(r, pop, survey, poverty_line, seed, as_of),
+    }
+    fields = {
+        "record_id": RECORD_ID,
+        "id_number": "เลขประจำตัวประชาชน",
+        "id_scheme": "thai_national_id",
+        "first_name": "ชื่อ",
+        "last_name": "นามสกุล",
+        "birth_date": "วันเดือนปีเกิด",
+        "sex": "เพศ",
+        "house_no": "บ้านเลขที่",
+        "address": ["บ้านเลขที่", "หมู่ที่", "ตำบล", "อำเภอ", "จังหวัด"],
+        "area_code": "รหัสหมู่บ้าน",
+    }
+    return _finish("bmn", r, pop, columns, fields)
+
+
 def build_lists(
     households: Iterable[SynthHousehold],
     *,
@@ -1068,28 +1405,44 @@ def build_lists(
     rates: DiscrepancyRates | None = None,
     selection: ListSelection | None = None,
     as_of: datetime.date = REFERENCE_DATE,
+    lists: Sequence[str] = LIST_NAMES,
 ) -> SourceLists:
-    """Select the three lists from the population and give them their layouts and discrepancies.
+    """Select the lists from the population and give them their layouts and discrepancies.
 
-    ``as_of`` is the date of the newer lists (khm, bottom20); tpmap is a year older. Use the
-    same ``as_of`` the population was generated with.
+    ``lists`` names the lists to build (default the three of :data:`LIST_NAMES`; add
+    ``"bmn"``, or pass :data:`ALL_LISTS`); they come out in :data:`ALL_LISTS` order. Each
+    list draws from its own random streams, so adding or leaving out one never changes
+    another. ``as_of`` is the date of the newer lists (khm, bottom20, bmn); tpmap is a year
+    older. Use the same ``as_of`` the population was generated with.
     """
+    unknown = [name for name in lists if name not in ALL_LISTS]
+    if unknown:
+        raise ValueError(f"unknown list {unknown[0]!r}; use any of {', '.join(ALL_LISTS)}")
+    wanted = set(lists)
     rates = rates or DiscrepancyRates()
     selection = selection or ListSelection()
-    pop = _Population(households)
+    pop = _Population(households, details="bmn" in wanted)
     ev = _events(pop, rates, seed, as_of)
     chosen = _select(pop, selection, seed)
-    lists = {
-        "tpmap": _tpmap(
+    built: dict[str, SourceList] = {}
+    if "tpmap" in wanted:
+        built["tpmap"] = _tpmap(
             _rows("tpmap", pop, ev, chosen["tpmap"], rates.tpmap, seed), pop, selection.poverty_line, seed, as_of
-        ),
-        "khm": _khm(_rows("khm", pop, ev, chosen["khm"], rates.khm, seed), pop),
-        "bottom20": _bottom20(
+        )
+    if "khm" in wanted:
+        built["khm"] = _khm(_rows("khm", pop, ev, chosen["khm"], rates.khm, seed), pop)
+    if "bottom20" in wanted:
+        built["bottom20"] = _bottom20(
             _rows("bottom20", pop, ev, chosen["bottom20"], rates.bottom20, seed), pop, chosen["_measured"]
-        ),
-    }
+        )
+    if "bmn" in wanted:
+        survey = _bmn_survey(pop, ev, selection, rates, seed)
+        rows = _rows(
+            "bmn", pop, ev, None, rates.bmn, seed, person_mask=survey.mask, sort_keys=(survey.unit, survey.rank)
+        )
+        built["bmn"] = _bmn(rows, pop, ev, survey, selection.poverty_line, seed, as_of)
     return SourceLists(
-        lists=lists,
+        lists=built,
         seed=seed,
         rates=rates,
         selection=selection,
@@ -1100,7 +1453,14 @@ def build_lists(
 
 
 # ---------------------------------------------------------------------------- writing
-def _write_csv(frame: pl.DataFrame, path: Path, encoding: str) -> None:
+# Lists whose CSV leaves empty cells empty (``a,,b``), as Excel's "CSV UTF-8" export does;
+# the others keep polars' quoted ``""`` (their files must not change).
+_BARE_EMPTY_CELLS = frozenset({"bmn"})
+
+
+def _write_csv(frame: pl.DataFrame, path: Path, encoding: str, *, bare_empty: bool = False) -> None:
+    if bare_empty:
+        frame = frame.select(pl.all().replace("", None))
     if encoding == "cp874":
         # A Windows export: TIS-620 bytes (cp874 is its superset), CRLF line ends.
         text = frame.write_csv(None, line_terminator="\r\n")
@@ -1245,7 +1605,7 @@ def write_lists(lists: SourceLists, out_dir: Path, *, formats: dict[str, str] | 
     """Write each list, its ``<name>.fields.json``, ``truth.csv`` and ``manifest.json``.
 
     ``formats`` maps a list name to ``csv-cp874``, ``csv-utf8`` or ``xlsx`` (defaults:
-    tpmap csv-cp874, khm xlsx, bottom20 csv-utf8). Returns the written paths keyed
+    tpmap csv-cp874, khm xlsx, bottom20 and bmn csv-utf8). Returns the written paths keyed
     ``<name>``, ``<name>.fields``, ``truth`` and ``manifest``.
     """
     chosen = {**DEFAULT_FORMATS, **(formats or {})}
@@ -1262,7 +1622,9 @@ def write_lists(lists: SourceLists, out_dir: Path, *, formats: dict[str, str] | 
         if fmt == "xlsx":
             _write_xlsx(source.frame, path, name)
         else:
-            _write_csv(source.frame, path, "cp874" if fmt == "csv-cp874" else "utf-8")
+            _write_csv(
+                source.frame, path, "cp874" if fmt == "csv-cp874" else "utf-8", bare_empty=name in _BARE_EMPTY_CELLS
+            )
         fields_path = out_dir / f"{name}.fields.json"
         fields_path.write_text(json.dumps(source.fields, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written[name] = path
@@ -1305,13 +1667,22 @@ def write_lists(lists: SourceLists, out_dir: Path, *, formats: dict[str, str] | 
         "lists": manifest_lists,
         "people_overlap": overlaps,
         "truth": {"file": truth_path.name, "column": TRUTH_COLUMN, "note": "not present in real files"},
-        "rates": dataclasses.asdict(lists.rates),
-        "selection": dataclasses.asdict(lists.selection),
+        "rates": _settings(lists.rates, lists.lists),
+        "selection": _settings(lists.selection, lists.lists),
     }
     manifest_path = out_dir / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     written["manifest"] = manifest_path
     return written
+
+
+def _settings(obj: Any, built: dict[str, SourceList]) -> dict[str, Any]:
+    """A rates or selection dataclass as a dict; the bmn settings only when bmn was built,
+    so that adding the bmn options left the default manifest byte for byte as it was."""
+    out: dict[str, Any] = dataclasses.asdict(obj)
+    if "bmn" not in built:
+        out = {k: v for k, v in out.items() if k != "bmn" and not k.startswith("bmn_")}
+    return out
 
 
 def _tag_counts(tags: list[str]) -> dict[str, int]:
@@ -1358,12 +1729,19 @@ def _read_villages(path: Path) -> list[tuple[str, str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m khm.engines.sources_synth",
-        description="Write TPMAP-like, KHM-like and bottom-20 %-like source lists with ground truth.",
+        description="Write TPMAP-like, KHM-like and bottom-20 %-like source lists (and, on request, a BMN"
+        " survey extract) with ground truth.",
     )
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--villages-csv", type=Path, help="CSV with columns code,subdistrict_code")
+    parser.add_argument(
+        "--lists",
+        default=",".join(LIST_NAMES),
+        metavar="LIST,LIST",
+        help=f"lists to write (default {','.join(LIST_NAMES)}); any of {', '.join(ALL_LISTS)}",
+    )
     parser.add_argument(
         "--format",
         action="append",
@@ -1375,9 +1753,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     formats: dict[str, str] = {}
     for item in args.format:
         name, _, fmt = item.partition("=")
-        if name not in LIST_NAMES or fmt not in FORMATS:
+        if name not in ALL_LISTS or fmt not in FORMATS:
             parser.error(f"bad --format {item!r}")
         formats[name] = fmt
+    names = [n.strip() for n in args.lists.split(",") if n.strip()]
+    if not names or any(n not in ALL_LISTS for n in names):
+        parser.error(f"bad --lists {args.lists!r}; use any of {', '.join(ALL_LISTS)}")
 
     population: dict[str, int] = {}
     if args.villages_csv:
@@ -1390,7 +1771,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     households = list(generate(villages=weights, people=args.people, seed=args.seed))
     t_generate = time.perf_counter() - start
     start = time.perf_counter()
-    lists = build_lists(households, seed=args.seed)
+    lists = build_lists(households, seed=args.seed, lists=names)
     t_build = time.perf_counter() - start
     del households
     start = time.perf_counter()

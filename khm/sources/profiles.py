@@ -35,6 +35,21 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "extra": {"title": "Title"},
     },
+    # Dates are "12 มี.ค. 2522" (Thai month, BE year; Thai digits in some rows): the engine
+    # reads them without a date_format. The income and BMN indicator columns
+    # ("รายได้ต่อปี (บาท)", "ตัวชี้วัดที่ 7" …) are not mapped: they stay in each staged row's
+    # raw values for the assessment step.
+    "BMN (ข้อมูล จปฐ.)": {
+        "kind": "bmn",
+        "fields": {
+            "record_id": "record_id", "id_number": "เลขประจำตัวประชาชน", "id_scheme": "thai_national_id",
+            "first_name": "ชื่อ", "last_name": "นามสกุล", "birth_date": "วันเดือนปีเกิด", "sex": "เพศ",
+            "house_no": "บ้านเลขที่", "address": ["บ้านเลขที่", "หมู่ที่", "ตำบล", "อำเภอ", "จังหวัด"],
+            "area_code": "รหัสหมู่บ้าน",
+        },
+        "extra": {"title": "คำนำหน้า", "relation": "ความเกี่ยวพันกับหัวหน้าครัวเรือน", "household_key": "รหัสบ้าน",
+                  "village_no": "หมู่ที่"},
+    },
 }  # fmt: skip
 
 

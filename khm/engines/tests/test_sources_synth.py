@@ -19,6 +19,7 @@ from khm.engines.synth import SynthHousehold, SynthPerson, generate, village_wei
 
 PEOPLE = 6_000
 SEED = 7
+ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,17 @@ def lists(households: list[SynthHousehold]) -> ss.SourceLists:
 @pytest.fixture(scope="module")
 def written(lists: ss.SourceLists, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return ss.write_lists(lists, tmp_path_factory.mktemp("sources"))
+
+
+@pytest.fixture(scope="module")
+def all_lists(households: list[SynthHousehold]) -> ss.SourceLists:
+    """The three default lists plus the BMN survey extract."""
+    return ss.build_lists(households, seed=SEED, lists=ss.ALL_LISTS)
+
+
+@pytest.fixture(scope="module")
+def written_all(all_lists: ss.SourceLists, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return ss.write_lists(all_lists, tmp_path_factory.mktemp("sources-all"))
 
 
 def tagged(source: ss.SourceList, tag: str) -> list[int]:
@@ -149,9 +161,9 @@ def within(observed: int, n: int, rate: float) -> bool:
     return abs(observed - expected) <= 4 * math.sqrt(n * rate * (1 - rate)) + 0.15 * expected + 2
 
 
-@pytest.mark.parametrize("name", ss.LIST_NAMES)
-def test_each_discrepancy_occurs_at_roughly_its_rate(lists: ss.SourceLists, name: str) -> None:
-    source, rates = lists[name], lists.rates.for_list(name)
+@pytest.mark.parametrize("name", ss.ALL_LISTS)
+def test_each_discrepancy_occurs_at_roughly_its_rate(all_lists: ss.SourceLists, name: str) -> None:
+    source, rates = all_lists[name], all_lists.rates.for_list(name)
     n = source.frame.height
     tags = [set(t.split(";")) for t in source.discrepancies]
     # Romanised rows and rows with a new surname get no severe discrepancy and no typo.
@@ -167,16 +179,16 @@ def test_each_discrepancy_occurs_at_roughly_its_rate(lists: ss.SourceLists, name
     assert within(sum("era_mix" in t for t in tags), dated, rates.era_mix)
 
 
-def test_at_most_one_severe_discrepancy_per_row(lists: ss.SourceLists) -> None:
+def test_at_most_one_severe_discrepancy_per_row(all_lists: ss.SourceLists) -> None:
     severe = set(ss._SEVERE) | {"surname_changed", "latin_name"}
-    for source in lists.lists.values():
+    for source in all_lists.lists.values():
         assert all(len(set(t.split(";")) & severe) <= 1 for t in source.discrepancies)
 
 
-def test_truth_is_consistent(lists: ss.SourceLists, persons) -> None:
+def test_truth_is_consistent(all_lists: ss.SourceLists, persons) -> None:
     """Same true_person_id => same real person: clean values equal the population's."""
     name_tags = {"name_typo", "name_swap", "latin_name", "surname_changed", "whitespace", "title_in_name"}
-    for source in lists.lists.values():
+    for source in all_lists.lists.values():
         first, last = source.fields.get("first_name"), source.fields.get("last_name")
         ids = column(source, source.fields["id_number"])
         names = (
@@ -194,8 +206,8 @@ def test_truth_is_consistent(lists: ss.SourceLists, persons) -> None:
             assert source.household_codes[i].startswith("HH")
 
 
-def test_mistyped_ids_look_like_ids_but_are_wrong(lists: ss.SourceLists) -> None:
-    for source in lists.lists.values():
+def test_mistyped_ids_look_like_ids_but_are_wrong(all_lists: ss.SourceLists) -> None:
+    for source in all_lists.lists.values():
         ids, truth = column(source, source.fields["id_number"]), column(source, ss.TRUTH_COLUMN)
         rows = tagged(source, "id_mistyped")
         assert rows
@@ -209,8 +221,8 @@ def test_mistyped_ids_look_like_ids_but_are_wrong(lists: ss.SourceLists) -> None
         assert all(ids[i] == "" for i in tagged(source, "id_missing"))
 
 
-def test_duplicates_inside_a_list(lists: ss.SourceLists) -> None:
-    for source in lists.lists.values():
+def test_duplicates_inside_a_list(all_lists: ss.SourceLists) -> None:
+    for source in all_lists.lists.values():
         truth = column(source, ss.TRUTH_COLUMN)
         for i in tagged(source, "duplicate"):
             assert truth.count(truth[i]) >= 2
@@ -308,7 +320,7 @@ def test_khm_file_is_xlsx_that_openpyxl_reads(lists: ss.SourceLists, written) ->
     assert spaced and rows[spaced[0] + 1][frame.columns.index("full_name")] == frame.row(spaced[0])[4]
 
 
-def test_fields_json_names_real_columns(lists: ss.SourceLists, written) -> None:
+def test_fields_json_names_real_columns(all_lists: ss.SourceLists, written_all) -> None:
     roles = {
         "record_id",
         "id_number",
@@ -324,9 +336,9 @@ def test_fields_json_names_real_columns(lists: ss.SourceLists, written) -> None:
         "area_code",
         "postcode",
     }
-    for name in ss.LIST_NAMES:
-        fields = json.loads(written[f"{name}.fields"].read_text(encoding="utf-8"))
-        columns = lists[name].frame.columns
+    for name in ss.ALL_LISTS:
+        fields = json.loads(written_all[f"{name}.fields"].read_text(encoding="utf-8"))
+        columns = all_lists[name].frame.columns
         assert set(fields) <= roles and fields["id_scheme"] == "thai_national_id"
         assert ("full_name" in fields) != ("first_name" in fields and "last_name" in fields)
         for role, value in fields.items():
@@ -382,3 +394,139 @@ def test_main_writes_everything(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "tpmap" in out and "seconds" in out
     for name in ("tpmap.csv", "khm.csv", "bottom20.csv", "truth.csv", "manifest.json", "khm.fields.json"):
         assert (tmp_path / name).exists()
+    assert not (tmp_path / "bmn.csv").exists()  # bmn only when asked for
+
+
+# -------------------------------------------------------------------------------- bmn
+def test_bmn_is_opt_in_and_changes_no_other_list(lists, all_lists, written, written_all) -> None:
+    assert "bmn" not in lists.lists and list(all_lists.lists) == list(ss.ALL_LISTS)
+    for name in ss.LIST_NAMES:
+        assert all_lists[name].frame.equals(lists[name].frame), name
+        assert all_lists[name].discrepancies == lists[name].discrepancies
+    # Same files, byte for byte; truth.csv only gains the bmn rows at its end.
+    for name in ss.LIST_NAMES:
+        for key in (name, f"{name}.fields"):
+            assert written_all[key].read_bytes() == written[key].read_bytes(), key
+    old, new = written["truth"].read_bytes(), written_all["truth"].read_bytes()
+    assert new.startswith(old) and b"\nbmn," in new[len(old) - 1 :]
+    default = json.loads(written["manifest"].read_text(encoding="utf-8"))
+    assert "bmn" not in default["rates"] and not any(k.startswith("bmn") for k in default["selection"])
+    manifest = json.loads(written_all["manifest"].read_text(encoding="utf-8"))
+    assert manifest["lists"]["bmn"]["file"] == "bmn.csv"
+    assert manifest["rates"]["bmn"]["name_typo"] == all_lists.rates.bmn.name_typo
+    assert manifest["selection"]["bmn_village_share"] == all_lists.selection.bmn_village_share
+    with pytest.raises(ValueError, match="unknown list"):
+        ss.build_lists([], seed=1, lists=("tpmap", "jpt"))
+
+
+def _home(households: list[SynthHousehold]) -> dict[str, tuple[str, str, str]]:
+    """national ID → (village, house number, household code) in the population."""
+    return {p.national_id: (h.village_code, h.house_no, h.code) for h in households for p in h.members}
+
+
+def test_bmn_surveys_most_households_of_some_villages(all_lists: ss.SourceLists, households) -> None:
+    bmn = all_lists["bmn"]
+    villages = {h.village_code for h in households}
+    surveyed = set(column(bmn, "รหัสหมู่บ้าน"))
+    share = all_lists.selection.bmn_village_share
+    assert 0.5 * share * len(villages) <= len(surveyed) <= 1.6 * share * len(villages) + 1
+    # In a surveyed village nearly everyone who lives there (clean rows) is on the roster.
+    home = _home(households)
+    on = people_on(bmn)
+    stay = [pid for pid, (v, _, _) in home.items() if v in surveyed]
+    assert sum(pid in on for pid in stay) / len(stay) > 0.8
+    # Everyone, not only the poor: most households pass the income indicator.
+    assert column(bmn, "ตัวชี้วัดที่ 22").count(ss.BMN_PASS) > 0.5 * bmn.frame.height
+    assert people_on(bmn) - people_on(all_lists["tpmap"]) - people_on(all_lists["khm"])
+
+
+def test_bmn_rows_are_households_with_one_head(all_lists: ss.SourceLists) -> None:
+    bmn = all_lists["bmn"]
+    rows = [i for i, t in enumerate(bmn.discrepancies) if "duplicate" not in t.split(";")]
+    code, village = column(bmn, "รหัสบ้าน"), column(bmn, "รหัสหมู่บ้าน")
+    relation, number = column(bmn, "ความเกี่ยวพันกับหัวหน้าครัวเรือน"), column(bmn, "ลำดับที่")
+    per_house: dict[str, list[int]] = {}
+    for i in rows:
+        per_house.setdefault(code[i], []).append(i)
+    assert all(len(c) == 11 and c.isdigit() and c[:4] == village[i][:4] for i, c in enumerate(code))
+    one_head = sum(sum(relation[i] == "หัวหน้าครัวเรือน" for i in idx) == 1 for idx in per_house.values())
+    assert one_head >= 0.93 * len(per_house)  # the rest lost their head row (member_missing)
+    assert any(len(idx) >= 4 for idx in per_house.values())
+    for idx in per_house.values():
+        assert len({village[i] for i in idx}) == 1
+        assert len({number[i] for i in idx}) == len(idx)  # member numbers are unique in a house
+        for col in ("ตัวชี้วัดที่ 8", "ตัวชี้วัดที่ 9", "ตัวชี้วัดที่ 22", "รายได้เฉลี่ยต่อคนต่อปี (บาท)"):
+            assert len({column(bmn, col)[i] for i in idx}) == 1, col
+    heads = [i for i in rows if relation[i] == "หัวหน้าครัวเรือน"]
+    assert sum(number[i] == "1" for i in heads) > 0.95 * len(heads)
+
+
+def test_bmn_movers_and_the_dead(all_lists: ss.SourceLists, households) -> None:
+    bmn = all_lists["bmn"]
+    home = _home(households)
+    truth, village = column(bmn, ss.TRUTH_COLUMN), column(bmn, "รหัสหมู่บ้าน")
+    moved = tagged(bmn, "moved")
+    assert moved and all(village[i] != home[truth[i]][0] for i in moved)
+    relation = column(bmn, "ความเกี่ยวพันกับหัวหน้าครัวเรือน")
+    assert any(relation[i] == "ผู้อาศัย" for i in moved)  # moved in alone
+    # The dead are only on a roster copied from last year's form; never on the other newer lists.
+    dead = {truth[i] for i in tagged(bmn, "died")}
+    assert not dead & (people_on(all_lists["khm"]) | people_on(all_lists["bottom20"]))
+
+
+def test_bmn_dates_are_thai_month_be(all_lists: ss.SourceLists, persons) -> None:
+    from khm.engines.linkage.fields import parse_date
+
+    bmn = all_lists["bmn"]
+    dates, truth = column(bmn, "วันเดือนปีเกิด"), column(bmn, ss.TRUTH_COLUMN)
+    checked = 0
+    for i, tags in enumerate(bmn.discrepancies):
+        if tags in ("", "thai_digits") and dates[i]:
+            day, month, year = dates[i].translate(ARABIC).split(" ")
+            assert month in ss._MONTHS_SHORT or month in ss._MONTHS_FULL
+            born = persons[truth[i]].birth_date
+            assert int(year) - ss.BE_OFFSET == born.year and int(day) == born.day
+            assert parse_date(dates[i]) == (born.isoformat(), str(born.year))  # what the importer reads
+            checked += 1
+    assert checked > 0.7 * bmn.frame.height
+    assert any(len(d) == 4 and d.isdigit() for d in dates)  # year only, BE
+    assert any(any("๐" <= c <= "๙" for c in d) for d in dates)
+    for i in tagged(bmn, "era_mix"):
+        assert int(dates[i].translate(ARABIC).split(" ")[-1]) == persons[truth[i]].birth_date.year
+
+
+def test_bmn_income_and_indicators(all_lists: ss.SourceLists, persons) -> None:
+    bmn = all_lists["bmn"]
+    truth, age = column(bmn, ss.TRUTH_COLUMN), [int(a) for a in column(bmn, "อายุ")]
+    income = column(bmn, "รายได้ต่อปี (บาท)")
+    per_head = [int(x) for x in column(bmn, "รายได้เฉลี่ยต่อคนต่อปี (บาท)")]
+    assert all(int(income[i]) == persons[pid].income_year for i, pid in enumerate(truth))
+    ind = {k: column(bmn, f"ตัวชี้วัดที่ {k}") for k in ss.BMN_INDICATORS}
+    assert set().union(*map(set, ind.values())) == {ss.BMN_PASS, ss.BMN_FAIL, ""}
+    for i in range(bmn.frame.height):
+        assert (ind[22][i] == ss.BMN_PASS) == (per_head[i] >= all_lists.selection.poverty_line)
+        assert (ind[16][i] != "") == (6 <= age[i] <= 14)
+        assert (ind[21][i] != "") == (age[i] >= 60)
+        assert (ind[28][i] != "") == bool(persons[truth[i]].disability)
+        assert ind[8][i] and ind[9][i]  # household indicators apply to everyone
+    # Income and the income indicator of the poor: most failures of 22 are real poverty.
+    fail22 = ind[22].count(ss.BMN_FAIL) / bmn.frame.height
+    assert 0.05 < fail22 < 0.5
+
+
+def test_bmn_file_is_utf8_with_bom_and_bare_empty_cells(all_lists: ss.SourceLists, written_all) -> None:
+    raw = written_all["bmn"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b',"",' not in raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    frame = all_lists["bmn"].frame
+    assert rows[0] == frame.columns and len(rows) - 1 == frame.height
+    for i in range(0, frame.height, 53):
+        assert rows[i + 1] == list(frame.row(i))
+
+
+def test_main_writes_bmn_on_request(tmp_path: Path) -> None:
+    assert ss.main(["--people", "1500", "--seed", "3", "--out", str(tmp_path), "--lists", "tpmap,bmn"]) == 0
+    assert (tmp_path / "bmn.csv").exists() and (tmp_path / "bmn.fields.json").exists()
+    assert (tmp_path / "tpmap.csv").exists() and not (tmp_path / "khm.xlsx").exists()
+    with pytest.raises(SystemExit):
+        ss.main(["--out", str(tmp_path), "--lists", "tpmap,jpt"])
