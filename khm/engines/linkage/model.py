@@ -207,11 +207,42 @@ class ModelPlan:
     comparisons: list[str] = field(default_factory=list)
 
 
+def _source_guard(exclude_within: Sequence[str]) -> str:
+    """SQL that drops pairs inside a list already free of duplicates (e.g. the registry)."""
+    for name in exclude_within:
+        if not name.replace("_", "").replace("-", "").replace(":", "").isalnum():
+            raise ValueError(f"source name {name!r}: letters, digits, _ - : only")
+    return " AND ".join(f"NOT (l.source = '{n}' AND r.source = '{n}')" for n in exclude_within)
+
+
+def _rules(rules: list[Rule], exclude_within: Sequence[str]) -> list[Rule]:
+    """The same blocking rules, each also refusing pairs inside an excluded list.
+
+    Equal-column rules become SQL (``l.a = r.a AND ...``); the engine still uses the
+    equalities as join keys, the guard is a filter on the joined pairs.
+    """
+    guard = _source_guard(exclude_within)
+    if not guard:
+        return rules
+    out: list[Rule] = []
+    for rule in rules:
+        cond = " AND ".join(f"l.{c} = r.{c}" for c in rule) if isinstance(rule, tuple) else rule
+        out.append(CustomRule(f"{cond} AND {guard}"))
+    return out
+
+
+def _block(rules: list[Any], exclude_within: Sequence[str]) -> list[Rule]:
+    """Rules given as column tuples or SQL strings → Splink rules (guarded if asked)."""
+    if exclude_within:
+        return _rules(rules, exclude_within)
+    return [block_on(*r) if isinstance(r, tuple) else CustomRule(r) for r in rules]
+
+
 def _has_names(avail: set[str]) -> bool:
     return bool({"fn_lat", "ln_lat"} & avail)
 
 
-def thai_aware_plan(avail: set[str], link_type: str) -> ModelPlan:
+def thai_aware_plan(avail: set[str], link_type: str, *, exclude_within: Sequence[str] = ()) -> ModelPlan:
     comparisons: list[Any] = []
     names: list[str] = []
     if _has_names(avail):
@@ -232,50 +263,52 @@ def thai_aware_plan(avail: set[str], link_type: str) -> ModelPlan:
     if not comparisons:
         raise ValueError("nothing to compare: the lists have no id, name, birth date, sex or address values")
 
-    rules: list[Rule] = []
+    rules: list[Any] = []
     if "nid" in avail:
-        rules.append(block_on("nid"))
+        rules.append(("nid",))
     if _has_names(avail):
         rules += [
-            block_on("fn_sk", "ln_sk"),
-            CustomRule("l.fn_sk = r.ln_sk AND l.ln_sk = r.fn_sk"),
-            block_on("fn_lat", "ln_lat"),
+            ("fn_sk", "ln_sk"),
+            "l.fn_sk = r.ln_sk AND l.ln_sk = r.fn_sk",
+            ("fn_lat", "ln_lat"),
         ]
         if "dob" in avail:
-            rules += [block_on("dob", "fn_lat"), block_on("dob", "ln_lat")]
+            rules += [("dob", "fn_lat"), ("dob", "ln_lat")]
         elif "dob_y" in avail:
-            rules += [block_on("dob_y", "fn_lat"), block_on("dob_y", "ln_lat")]
+            rules += [("dob_y", "fn_lat"), ("dob_y", "ln_lat")]
         # (Same village + first-name sound was tried: at 1.5 M rows it doubled the
         # candidate pairs for 31 more true pairs out of 904,000.)
     if "dob" in avail and "vill" in avail:
-        rules.append(block_on("dob", "vill"))
+        rules.append(("dob", "vill"))
     elif "dob" in avail and "house" in avail:
-        rules.append(block_on("dob", "house"))
+        rules.append(("dob", "house"))
 
-    em_rules: list[Rule] = []
+    em_rules: list[Any] = []
     if _has_names(avail):
-        em_rules.append(block_on("fn_sk", "ln_sk"))
+        em_rules.append(("fn_sk", "ln_sk"))
     if "dob" in avail and "vill" in avail:
-        em_rules.append(block_on("dob", "vill"))
+        em_rules.append(("dob", "vill"))
     elif "dob" in avail and "house" in avail:
-        em_rules.append(block_on("dob", "house"))
+        em_rules.append(("dob", "house"))
     elif "dob" in avail:
-        em_rules.append(block_on("dob", "sex"))
+        em_rules.append(("dob", "sex"))
 
     settings = SettingsCreator(
         link_type=link_type,  # type: ignore[arg-type]
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
+        blocking_rules_to_generate_predictions=_block(rules, exclude_within),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["nid", "source"],
         em_convergence=0.001,
         max_iterations=20,
     )
-    return ModelPlan(settings=settings, em_rules=em_rules, deterministic=True, comparisons=names)
+    return ModelPlan(
+        settings=settings, em_rules=_block(em_rules, exclude_within), deterministic=True, comparisons=names
+    )
 
 
-def baseline_plan(avail: set[str], link_type: str) -> ModelPlan:
+def baseline_plan(avail: set[str], link_type: str, *, exclude_within: Sequence[str] = ()) -> ModelPlan:
     """Splink "out of the box": library comparisons on raw columns, no Thai handling.
 
     Names are compared as typed (title and tone marks included, Thai vs Latin script
@@ -298,30 +331,32 @@ def baseline_plan(avail: set[str], link_type: str) -> ModelPlan:
             names.append(col)
     if not comparisons:
         raise ValueError("nothing to compare")
-    rules: list[Rule] = []
+    rules: list[Any] = []
     if "nid_any" in avail:
-        rules.append(block_on("nid_any"))
+        rules.append(("nid_any",))
     if {"first_name_raw", "last_name_raw"} <= avail:
-        rules.append(block_on("first_name_raw", "last_name_raw"))
+        rules.append(("first_name_raw", "last_name_raw"))
     if "dob" in avail:
         for col in ("first_name_raw", "last_name_raw", "area_raw"):
             if col in avail:
-                rules.append(block_on("dob", col))
-    em_rules: list[Rule] = []
+                rules.append(("dob", col))
+    em_rules: list[Any] = []
     if {"first_name_raw", "last_name_raw"} <= avail:
-        em_rules.append(block_on("first_name_raw", "last_name_raw"))
+        em_rules.append(("first_name_raw", "last_name_raw"))
     if "dob" in avail and "area_raw" in avail:
-        em_rules.append(block_on("dob", "area_raw"))
+        em_rules.append(("dob", "area_raw"))
     elif "dob" in avail:
-        em_rules.append(block_on("dob", "sex"))
+        em_rules.append(("dob", "sex"))
     settings = SettingsCreator(
         link_type=link_type,  # type: ignore[arg-type]
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
+        blocking_rules_to_generate_predictions=_block(rules, exclude_within),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["nid", "source"],
         em_convergence=0.001,
         max_iterations=20,
     )
-    return ModelPlan(settings=settings, em_rules=em_rules, deterministic=False, comparisons=names)
+    return ModelPlan(
+        settings=settings, em_rules=_block(em_rules, exclude_within), deterministic=False, comparisons=names
+    )

@@ -54,6 +54,9 @@ class LinkOptions:
     em_max_pairs: float | None = 1.5e6
     truth: str | None = None
     threads: int | None = None
+    # Lists already free of duplicates (the registry): no pairs inside them are formed,
+    # scored or counted; their records only pair with the other lists' records.
+    exclude_within: tuple[str, ...] = ()
 
     def threshold_for(self, a: str, b: str) -> float:
         for key in (f"{a}~{b}", f"{b}~{a}"):
@@ -90,7 +93,9 @@ def load_source(
     return prepare(raw, fields, source=source, id_prefix=id_prefix, truth=truth, file=str(path))
 
 
-def _deterministic_pairs(frames: Sequence[pl.DataFrame], link_type: str, first_source: str) -> pl.DataFrame:
+def _deterministic_pairs(
+    frames: Sequence[pl.DataFrame], link_type: str, first_source: str, exclude_within: Sequence[str] = ()
+) -> pl.DataFrame:
     ids = pl.concat([f.select("unique_id", "source", "nid") for f in frames]).filter(pl.col("nid").is_not_null())
     # Placeholder IDs (the same "valid" number typed for many people) are not evidence.
     counts = ids.group_by("nid").len()
@@ -100,6 +105,8 @@ def _deterministic_pairs(frames: Sequence[pl.DataFrame], link_type: str, first_s
         pairs = pairs.filter((pl.col("source") == first_source) & (pl.col("source_r") != first_source))
     else:
         pairs = pairs.filter(pl.col("unique_id") < pl.col("unique_id_r"))
+    if exclude_within:
+        pairs = pairs.filter(~((pl.col("source") == pl.col("source_r")) & pl.col("source").is_in(list(exclude_within))))
     return pairs.select(
         pl.col("unique_id").alias("uid_l"),
         pl.col("unique_id_r").alias("uid_r"),
@@ -108,15 +115,22 @@ def _deterministic_pairs(frames: Sequence[pl.DataFrame], link_type: str, first_s
     )
 
 
-def _total_comparisons(frames: Sequence[pl.DataFrame], link_type: str) -> float:
+def _total_comparisons(frames: Sequence[pl.DataFrame], link_type: str, exclude_within: Sequence[str] = ()) -> float:
     sizes = [f.height for f in frames]
     if link_type == "link_only":
         return float(sizes[0]) * float(sum(sizes[1:]))
     n = float(sum(sizes))
-    return n * (n - 1) / 2
+    excluded = sum(
+        float(f.height) * (f.height - 1) / 2
+        for f in frames
+        if f.height and str(f.get_column("source")[0]) in exclude_within
+    )
+    return n * (n - 1) / 2 - excluded
 
 
-def estimate_prior(frames: Sequence[pl.DataFrame], link_type: str, id_column: str) -> float:
+def estimate_prior(
+    frames: Sequence[pl.DataFrame], link_type: str, id_column: str, exclude_within: Sequence[str] = ()
+) -> float:
     """Probability that two random records match, from equal-ID pairs.
 
     The pairs with equal IDs are (taken as) matches; they are the share of all matches
@@ -124,13 +138,13 @@ def estimate_prior(frames: Sequence[pl.DataFrame], link_type: str, id_column: st
     no ID pairs at all, assume half the smaller list reappears in a link and one record
     in ten is a duplicate in a dedupe.
     """
-    total = _total_comparisons(frames, link_type)
+    total = _total_comparisons(frames, link_type, exclude_within)
     if total <= 0:
         return 0.5
     n = sum(f.height for f in frames)
     first = str(frames[0].get_column("source")[0])
     renamed = [f.select("unique_id", "source", pl.col(id_column).alias("nid")) for f in frames]
-    found = _deterministic_pairs(renamed, link_type, first).height
+    found = _deterministic_pairs(renamed, link_type, first, exclude_within).height
     share = float(sum(int(f.get_column(id_column).is_not_null().sum()) for f in frames)) / max(n, 1)
     recall = min(max(share * share, 0.05), 1.0)
     if found:
@@ -186,10 +200,13 @@ def link_frames(
         raise ValueError(f"source names must differ, got {sources}")
     link_type = link_type or link_type_for(len(frames))
     avail = available_columns(frames)
-    plan = baseline_plan(avail, link_type) if options.baseline else thai_aware_plan(avail, link_type)
+    make_plan = baseline_plan if options.baseline else thai_aware_plan
+    plan = make_plan(avail, link_type, exclude_within=options.exclude_within)
     prior_col = "nid" if plan.deterministic else "nid_any"
     if prior_col in avail:
-        plan.settings.probability_two_random_records_match = estimate_prior(frames, link_type, prior_col)
+        plan.settings.probability_two_random_records_match = estimate_prior(
+            frames, link_type, prior_col, options.exclude_within
+        )
     db_api = db_api or backend.new_db_api(threads=options.threads)
     model_cols = [c for c in frames[0].columns if c != "truth"]
     inputs = [
@@ -234,7 +251,9 @@ def link_frames(
         *[pl.when(flip).then(pl.col(a)).otherwise(pl.col(b)).alias(b) for a, b in swap_cols.items()],
     ).with_columns(pl.lit("model").alias("rule"))
     if plan.deterministic and "nid" in avail:
-        det = _deterministic_pairs(frames, link_type, sources[0]).with_columns(pl.lit(True).alias("_det"))
+        det = _deterministic_pairs(frames, link_type, sources[0], options.exclude_within).with_columns(
+            pl.lit(True).alias("_det")
+        )
         pred = pred.join(det, on=["uid_l", "uid_r", "source_l", "source_r"], how="full", coalesce=True)
         is_det = pl.col("_det").fill_null(False)
         pred = pred.with_columns(
