@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ os.environ.setdefault("KHM_SECRET_KEY", "test-secret-key-not-for-production-0123
 os.environ.setdefault("KHM_FIELD_KEY", "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy4uLi4")
 os.environ.setdefault("KHM_LOOKUP_KEY", "dGVzdC1sb29rdXAta2V5LTMyLWJ5dGVzLWxvbmcuLi4")
 os.environ["KHM_ENV_FILE"] = os.devnull
+os.environ.setdefault("KHM_BACKGROUND_JOBS", "0")
+os.environ.setdefault("KHM_PROGRESS_DIR", tempfile.mkdtemp(prefix="khm-progress-"))
 
 
 @dataclass

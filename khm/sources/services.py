@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from khm.accounts.scoping import Scope, scope_for
 from khm.areas.models import Area, AreaLevel
 from khm.audit.services import audit_record
+from khm.core import progress
+from khm.core.bulk import insert_rows
 from khm.core.crypto import encrypt, lookup_hash
 from khm.engines.ids import is_valid_national_id, normalise_digits
 from khm.engines.linkage.fields import (
@@ -37,8 +40,10 @@ from khm.engines.linkage.fields import (
     read_table,
     sex_from_title,
 )
+from khm.engines.synth import SynthHousehold, SynthPerson
+from khm.registry.bulk import insert_households
 from khm.registry.models import Household, Membership, MembershipEvent, Person, Relation, new_code
-from khm.sources import errors
+from khm.sources import errors, linking
 from khm.sources.models import (
     BATCH_TRANSITIONS,
     BatchStatus,
@@ -51,7 +56,10 @@ from khm.sources.models import (
     StagedRow,
 )
 
+logger = logging.getLogger(__name__)
 ACTION = "source.import"
+STAGE_CHUNK = 20_000
+COMMIT_CHUNK = 5_000  # households per executemany
 THAI_TITLES = ("นางสาว", "นาย", "นาง", "เด็กชาย", "เด็กหญิง", "ด.ช.", "ด.ญ.", "น.ส.")
 
 
@@ -221,8 +229,27 @@ def _validate(
     return clean, errs
 
 
-def batch_stage(*, actor: Any, batch: ImportBatch) -> ImportBatch:
-    """Parse, validate and link every row into staging; the registry is not touched."""
+STAGED_COLUMNS = (
+    "batch_id", "row_no", "raw", "clean", "errors", "outcome", "area_code", "person_id", "review", "reviewed_by_id",
+    "reviewed_at", "duplicate_of", "match_rule", "match_probability", "explain",
+)  # fmt: skip
+
+
+def _staged_tuple(r: StagedRow) -> tuple[Any, ...]:
+    return (
+        r.batch_id, r.row_no, r.raw, r.clean, r.errors, r.outcome, r.area_code, r.person_id, r.review, None, None,
+        r.duplicate_of, r.match_rule, r.match_probability, r.explain,
+    )  # fmt: skip
+
+
+def batch_stage(*, actor: Any, batch: ImportBatch, threads: int | None = None) -> ImportBatch:
+    """Parse, validate and link every row into staging; the registry is not touched.
+
+    Staged rows are written in chunks (with progress) while the batch is still
+    *uploaded*; only when all are written does it become *preview*. A crash in between
+    leaves a batch that cannot be committed, and staging it again starts afresh."""
+    step = progress.Reporter(batch.code)
+    step("read", force=True)
     fm = parse_fields(batch.profile.fields, origin=batch.profile.name)
     try:
         frame = read_table(batch.file_path, fm.sheet)
@@ -232,12 +259,14 @@ def batch_stage(*, actor: Any, batch: ImportBatch) -> ImportBatch:
             e = _err("file", errors.FILE_COLUMNS, reason=str(exc))
             batch.error = f"{e['message_th']} | {e['message_en']}"[:500]
             batch_transition(actor=actor, batch=batch, to=BatchStatus.FAILED, note=batch.error)
+        progress.clear(batch.code)
         return batch
     if frame.height == 0:
         with transaction.atomic():
             e = _err("file", errors.FILE_EMPTY)
             batch.error = f"{e['message_th']} | {e['message_en']}"
             batch_transition(actor=actor, batch=batch, to=BatchStatus.FAILED)
+        progress.clear(batch.code)
         return batch
     scope = Scope(
         frozenset(c for c in batch.scope_codes if len(c) < 8), frozenset(c for c in batch.scope_codes if len(c) == 8)
@@ -245,15 +274,10 @@ def batch_stage(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     areas = _AreaResolver()
     extra = batch.profile.extra or {}
     staged: list[StagedRow] = []
-    seen_ids: dict[str, int] = {}
+    total = frame.height
     for i, raw in enumerate(frame.iter_rows(named=True), start=2):
         values = _row_values(fm, extra, raw)
         clean, errs = _validate(values, fm, areas, scope)
-        nid = clean["national_id"]
-        if nid and nid in seen_ids:
-            errs.append(_err("id_number", errors.DUPLICATE_IN_FILE))
-        elif nid:
-            seen_ids[nid] = i
         staged.append(
             StagedRow(
                 batch=batch,
@@ -265,41 +289,44 @@ def batch_stage(*, actor: Any, batch: ImportBatch) -> ImportBatch:
                 area_code=clean["village"],
             )
         )
-    _link(staged)
+        if i % 1000 == 0:
+            step("validate", i - 1, total)
+    info = linking.link_rows(staged, batch.source, scope, progress=step, threads=threads)
     counts = Counter(r.outcome for r in staged)
+    StagedRow.objects.filter(batch=batch).delete()
+    for k in range(0, len(staged), STAGE_CHUNK):
+        with transaction.atomic():
+            insert_rows(StagedRow, STAGED_COLUMNS, (_staged_tuple(r) for r in staged[k : k + STAGE_CHUNK]))
+        step("save", min(k + STAGE_CHUNK, len(staged)), len(staged))
     with transaction.atomic():
-        StagedRow.objects.filter(batch=batch).delete()
-        StagedRow.objects.bulk_create(staged, batch_size=2000)
         batch.counts = {o: counts.get(o, 0) for o in RowOutcome.values} | {"rows": len(staged)}
+        batch.link_info = info
+        batch.save(update_fields=["link_info"])
         batch_transition(actor=actor, batch=batch, to=BatchStatus.PREVIEW)
+    progress.clear(batch.code)
     return batch
 
 
-def _link(rows: list[StagedRow]) -> None:
-    """Deterministic linkage to the registry: a valid national ID already registered is a
-    match. Without an ID, the same name and birth date in the same village is uncertain
-    (for review); the probabilistic engine (khm.engines.linkage) will refine this."""
-    valid = [r for r in rows if r.outcome != RowOutcome.REJECTED]
-    by_hash = {lookup_hash(r.clean["national_id"]): r for r in valid if r.clean["national_id"]}
-    hashes = list(by_hash)
-    for i in range(0, len(hashes), 900):
-        for pid, h in Person.objects.filter(national_id_hash__in=hashes[i : i + 900]).values_list(
-            "id", "national_id_hash"
-        ):
-            r = by_hash[str(h)]
-            r.outcome, r.person_id = RowOutcome.MATCHED, pid
-    no_id = [r for r in valid if not r.clean["national_id"]]
-    villages = {r.clean["village"] for r in no_id}
-    known = defaultdict(list)
-    for pid, first, last, bd, area in Person.objects.filter(household__area_code__in=villages).values_list(
-        "id", "first_name", "last_name", "birth_date", "household__area_code"
-    ):
-        known[(area, first, last)].append((pid, bd.isoformat() if bd else None))
-    for r in no_id:
-        cands = known.get((r.clean["village"], r.clean["first_name"], r.clean["last_name"]), [])
-        fits = [pid for pid, bd in cands if bd == r.clean["birth_date"] or r.clean["birth_date"] is None]
-        if fits:
-            r.outcome, r.person_id, r.review = RowOutcome.UNCERTAIN, fits[0], ReviewStatus.PENDING
+_RELATIONS = (
+    (("หัวหน้า", "head"), Relation.HEAD),
+    (("คู่สมรส", "สามี", "ภรรยา", "ภริยา", "spouse", "wife", "husband"), Relation.SPOUSE),
+    (("หลาน", "grandchild"), Relation.GRANDCHILD),
+    (("บุตร", "ลูก", "child", "son", "daughter"), Relation.CHILD),
+    (("บิดา", "มารดา", "พ่อ", "แม่", "parent", "father", "mother"), Relation.PARENT),
+    (("พี่", "น้อง", "sibling", "brother", "sister"), Relation.SIBLING),
+    (("ญาติ", "relative"), Relation.RELATIVE),
+)
+
+
+def parse_relation(text: str) -> str | None:
+    """A list's relation-to-head text (Thai or English) as a registry relation, or None."""
+    t = (text or "").strip().lower()
+    if not t:
+        return None
+    for words, relation in _RELATIONS:
+        if any(w in t for w in words):
+            return relation
+    return Relation.OTHER
 
 
 def create_person_from_row(
@@ -372,39 +399,96 @@ def review_decide(*, actor: Any, row: StagedRow, same: bool, note: str = "") -> 
 
 
 def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
-    """Write new people and households, and provenance for new and matched rows; all or nothing.
+    """Write new people and households, and provenance for new, matched and duplicate
+    rows; all or nothing (one transaction).
 
     Rejected rows and uncertain matches are not written: they wait in the batch (the
-    error spreadsheet and, later, the review queue)."""
+    error spreadsheet and the review queue). Rows of one household (the list's household
+    key, else the same house number in the same village) become one household; its head
+    is the member the list calls head, else the first member."""
     scope = scope_for(actor, ACTION)
     if scope.empty:
         raise PermissionDenied
+    step = progress.Reporter(batch.code)
+    step("commit", force=True)
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        batch = ImportBatch.objects.select_for_update().select_related("source").get(pk=batch.pk)
+        if batch.status != BatchStatus.PREVIEW:
+            raise ValidationError({"status": errors.TRANSITION % {"old": batch.status, "new": BatchStatus.COMMITTED}})
         if ImportBatch.objects.filter(
             source=batch.source, file_sha256=batch.file_sha256, status=BatchStatus.COMMITTED
         ).exists():
             raise ValidationError({"file": errors.FILE_ALREADY})
-        rows = list(batch.rows.filter(outcome__in=[RowOutcome.NEW, RowOutcome.MATCHED]))
-        villages = dict(Area.objects.filter(code__in={r.area_code for r in rows}).values_list("code", "id"))
-        households: dict[tuple[str, str], Household] = {}
-        created_people = 0
-        for r in rows:
-            if r.outcome == RowOutcome.MATCHED:
-                continue
-            r.person = create_person_from_row(r, villages, households)
-            r.save(update_fields=["person"])
-            created_people += 1
-        PersonSource.objects.bulk_create(
-            [
-                PersonSource(person_id=r.person_id, source=batch.source, batch=batch, row_no=r.row_no)
-                for r in rows
-                if r.person_id
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
+        rows = list(
+            batch.rows.filter(outcome__in=[RowOutcome.NEW, RowOutcome.MATCHED, RowOutcome.DUPLICATE])
+            .order_by("row_no")
+            .values_list("id", "row_no", "outcome", "person_id", "duplicate_of", "area_code", "clean")
         )
-        batch.counts = dict(batch.counts) | {"households_created": len(households), "people_created": created_people}
+        # Households of the new people, in file order.
+        groups: dict[tuple[str, str], list[tuple[int, int, dict[str, Any]]]] = {}
+        for rid, row_no, outcome, _pid, _dup, area, clean in rows:
+            if outcome == RowOutcome.NEW:
+                key = (area, clean.get("household_key") or clean.get("house_no") or f"row{row_no}")
+                groups.setdefault(key, []).append((rid, row_no, clean))
+        plan: list[SynthHousehold] = []
+        plan_rows: list[list[tuple[int, int]]] = []
+        for (area, _key), members in groups.items():
+            relations = [parse_relation(c.get("relation", "")) for _r, _n, c in members]
+            if Relation.HEAD not in relations:
+                relations[0] = Relation.HEAD
+            people = tuple(
+                SynthPerson(
+                    national_id=c.get("national_id") or "",
+                    title=c.get("title") or "",
+                    first_name=c["first_name"],
+                    last_name=c["last_name"],
+                    sex=c.get("sex") or "",
+                    birth_date=cast(dt.date, dt.date.fromisoformat(c["birth_date"]) if c.get("birth_date") else None),
+                    relation=rel or Relation.OTHER,
+                    disability="",
+                    chronic_illness="",
+                    education="",
+                    occupation="",
+                    income_year=cast(int, None),
+                )
+                for (_r, _n, c), rel in zip(members, relations, strict=True)
+            )
+            plan.append(SynthHousehold(new_code("HH"), area, members[0][2].get("house_no") or "-", people))
+            plan_rows.append([(rid, row_no) for rid, row_no, _c in members])
+        villages = dict(Area.objects.filter(code__in={h.village_code for h in plan}).values_list("code", "id"))
+        person_of_row: dict[int, int] = {}  # row_no → person id
+        updates: list[tuple[int, int]] = []  # (person id, staged row id)
+        now = timezone.now()
+        with connection.cursor() as cur:
+            for k in range(0, len(plan), COMMIT_CHUNK):
+                ids = insert_households(cur, plan[k : k + COMMIT_CHUNK], villages, now)
+                for slots, pids in zip(plan_rows[k : k + COMMIT_CHUNK], ids, strict=True):
+                    for (rid, row_no), pid in zip(slots, pids, strict=True):
+                        person_of_row[row_no] = pid
+                        updates.append((pid, rid))
+                step("commit", min(k + COMMIT_CHUNK, len(plan)), len(plan))
+            for _rid, row_no, outcome, pid, _dup, _area, _clean in rows:
+                if outcome == RowOutcome.MATCHED and pid:
+                    person_of_row[row_no] = pid
+            for rid, row_no, outcome, pid, dup, _area, _clean in rows:
+                if outcome == RowOutcome.DUPLICATE and not pid and dup in person_of_row:
+                    updates.append((person_of_row[dup], rid))
+                    person_of_row[row_no] = person_of_row[dup]
+            table = StagedRow._meta.db_table
+            for k in range(0, len(updates), 5000):
+                cur.executemany(f"UPDATE {table} SET person_id = %s WHERE id = %s", updates[k : k + 5000])  # noqa: S608
+        insert_rows(
+            PersonSource,
+            ("person_id", "source_id", "batch_id", "row_no"),
+            (
+                (person_of_row[row_no], batch.source_id, batch.pk, row_no)
+                for _rid, row_no, _o, _p, _d, _a, _c in rows
+                if row_no in person_of_row
+            ),
+            ignore_conflicts=True,
+        )
+        created_people = sum(len(h.members) for h in plan)
+        batch.counts = dict(batch.counts) | {"households_created": len(plan), "people_created": created_people}
         batch_transition(actor=actor, batch=batch, to=BatchStatus.COMMITTED)
         audit_record(
             actor=actor,
@@ -413,8 +497,29 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
             object_ref=batch.code,
             changes={
                 "people_created": created_people,
-                "households_created": len(households),
+                "households_created": len(plan),
                 "matched": batch.counts.get("matched", 0),
+                "duplicate": batch.counts.get("duplicate", 0),
             },
         )
+    _after_commit(actor, batch, sorted({r[5][:6] for r in rows if r[5]}))
+    progress.clear(batch.code)
     return batch
+
+
+def _after_commit(actor: Any, batch: ImportBatch, subdistricts: list[str]) -> None:
+    """Household composition checks on the subdistricts the batch touched; their flags
+    go to the review queue. The import is already committed: a failing check is logged
+    (by type only: no personal data) and the officer can run the checks again."""
+    from khm.sources import checks
+
+    if not subdistricts:
+        return
+    progress.report(batch.code, "checks")
+    try:
+        counts = checks.run_checks(area_codes=subdistricts, batch=batch, actor=actor)
+    except Exception as exc:  # the commit stands; see the docstring
+        logger.error("composition checks after %s failed: %s", batch.code, type(exc).__name__)
+        return
+    batch.counts = dict(batch.counts) | {"flags_created": sum(counts.values())}
+    ImportBatch.objects.filter(pk=batch.pk).update(counts=batch.counts)

@@ -74,8 +74,9 @@ BAD = [
     ["T8", "", "", "เพศ", "ไม่รู้", "?", "01/01/2500", "3", "1", "", "", "", "460101"],  # sex
     ["T9", "", "นาย", "พื้นที่", "ผิด", "ชาย", "01/01/2500", "3", "1", "", "", "", "999999"],  # unknown area
     ["T10", "", "นาย", "นอก", "เขต", "ชาย", "01/01/2500", "7", "1", "", "", "", "460501"],  # Somchai's village
-    ["T11", "1460100000015", "นาง", "มะลิ", "ซ้ำ", "หญิง", "02/03/2520", "12", "2", "", "", "", "460101"],  # same ID as T2
 ]
+# The same person as T2 again further down the file (same ID, surname mistyped).
+DUP = [["T11", "1460100000015", "นาง", "มะลิ", "ดอกไม", "หญิง", "02/03/2520", "12", "2", "", "", "", "460101"]]
 
 
 def csv_bytes(rows, encoding="cp874"):
@@ -153,7 +154,7 @@ def test_each_validation_error_names_row_and_field_in_thai_and_english(cast, set
         "T4": ("id_number", errors.NID_CHECKSUM), "T5": ("id_number", errors.NID_FORMAT),
         "T6": ("first_name", errors.NAME_REQUIRED), "T7": ("birth_date", errors.DATE_UNREADABLE),
         "T8": ("sex", errors.SEX_UNKNOWN), "T9": ("area_code", errors.AREA_UNKNOWN),
-        "T10": ("area_code", errors.AREA_OUTSIDE), "T11": ("id_number", errors.DUPLICATE_IN_FILE),
+        "T10": ("area_code", errors.AREA_OUTSIDE),
     }  # fmt: skip
     from django.utils import translation
 
@@ -169,7 +170,9 @@ def test_each_validation_error_names_row_and_field_in_thai_and_english(cast, set
 
 
 def test_commit_writes_people_households_and_provenance_once(cast, setup):
-    batch = stage(cast, setup, csv_bytes(GOOD + BAD))
+    batch = stage(cast, setup, csv_bytes(GOOD + BAD + DUP))
+    dup = batch.rows.get(raw__record_id="T11")
+    assert dup.outcome == "duplicate" and dup.duplicate_of == 3 and dup.match_rule == "national_id"
     people_before = Person.objects.count()
     batch = services.batch_commit(actor=cast.ploy, batch=batch)
     assert batch.status == "committed"
@@ -184,8 +187,10 @@ def test_commit_writes_people_households_and_provenance_once(cast, setup):
     }
     assert AuditEvent.objects.filter(action="import_batch.commit", object_ref=batch.code).count() == 1
     # The same file again changes nothing, whether uploaded or committed twice.
+    dup.refresh_from_db()
+    assert dup.person_id == new.pk  # the duplicate points at the one person, who is there once
     with pytest.raises(ValidationError) as exc:
-        stage(cast, setup, csv_bytes(GOOD + BAD))
+        stage(cast, setup, csv_bytes(GOOD + BAD + DUP))
     assert str(errors.FILE_ALREADY) in str(exc.value)
     with pytest.raises(ValidationError):
         services.batch_commit(actor=cast.ploy, batch=batch)
@@ -195,16 +200,15 @@ def test_commit_writes_people_households_and_provenance_once(cast, setup):
 def test_a_failure_during_commit_leaves_nothing_half_written(cast, setup, monkeypatch):
     batch = stage(cast, setup, csv_bytes(GOOD))
     people, households = Person.objects.count(), Household.objects.count()
-    calls = {"n": 0}
-    real = Person.objects.create
 
-    def flaky(**kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
+    real = services.insert_rows
+
+    def flaky(model, *args, **kw):  # the last write of the commit, after people and households
+        if model is PersonSource:
             raise RuntimeError("disk full")
-        return real(**kw)
+        return real(model, *args, **kw)
 
-    monkeypatch.setattr(Person.objects, "create", flaky)
+    monkeypatch.setattr(services, "insert_rows", flaky)
     with pytest.raises(RuntimeError):
         services.batch_commit(actor=cast.ploy, batch=batch)
     batch.refresh_from_db()
@@ -268,16 +272,38 @@ def test_household_page_shows_which_lists_each_member_is_on(cast, setup):
     assert "TPMAP 2566" in html and batch.code in html
 
 
+# Without IDs: the head again (same name, birth date and house) is the same person;
+# the same full names born 30 years later in another village may or may not be.
+SAME = [["T20", "", "นาย", "บุญมี", "ศรีสุข", "ชาย", "13/04/2503", "99/1", "1", "", "", "", "460101"]]
 UNCERTAIN = [
-    ["T20", "", "นาย", "บุญมี", "ศรีสุข", "ชาย", "13/04/2503", "99/1", "1", "", "", "", "460101"],  # the head, no ID
-    ["T21", "", "นาง", "คำปุน", "ศรีสุข", "หญิง", "", "99/1", "1", "", "", "", "460101"],  # the spouse, no ID nor date
+    ["T21", "", "นาย", "บุญมี", "ศรีสุข", "ชาย", "01/01/2530", "5", "2", "", "", "", "460101"],
+    ["T22", "", "นาง", "คำปุน", "ศรีสุข", "หญิง", "01/06/2531", "6", "2", "", "", "", "460101"],
 ]
 
 
-def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
+def strict(setup):
+    """This list's pairs need near-certainty to match; the rest wait for review."""
+    source = setup[0]
+    source.match_threshold, source.review_threshold = 0.9999, 0.5
+    source.save()
+    return setup
 
-    batch = stage(cast, setup, csv_bytes(GOOD + UNCERTAIN))
-    assert batch.counts["uncertain"] == 2
+
+def test_probabilistic_link_without_ids_matches_and_explains(cast, setup):
+    batch = stage(cast, setup, csv_bytes(SAME))
+    row = batch.rows.get()
+    assert row.outcome == "matched" and row.person_id == cast.head.pk and row.match_rule == "model"
+    assert row.match_probability >= setup[0].match_threshold
+    # Every comparison's weight is kept for the review page; name and address speak for it.
+    assert row.explain["name"] > 0 and row.explain["address"] > 0 and row.explain["birth_date"] > 0
+    assert batch.link_info["registry_people"] >= 2 and batch.link_info["match_threshold"] == 0.95
+
+
+def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
+    batch = stage(cast, strict(setup), csv_bytes(GOOD + UNCERTAIN))
+    assert batch.counts["uncertain"] == 2, [
+        (r.raw["record_id"], r.outcome, r.match_probability) for r in batch.rows.all()
+    ]
     services.batch_commit(actor=cast.ploy, batch=batch)
     people = Person.objects.count()
     ploy, somchai = Client(), Client()
@@ -286,8 +312,8 @@ def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
     page = ploy.get("/imports/review/").content.decode()
     assert page.count('class="card review"') == 2 and "ศรีสุข" in page and 'class="differs"' in page
     assert "ศรีสุข" not in somchai.get("/imports/review/").content.decode()
-    head_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T20")
-    spouse_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T21")
+    head_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T21")
+    spouse_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T22")
     assert somchai.post(f"/imports/review/{head_row.pk}/decide/", {"decision": "same"}).status_code == 404
     ploy.post(f"/imports/review/{head_row.pk}/decide/", {"decision": "same"})
     ploy.post(f"/imports/review/{spouse_row.pk}/decide/", {"decision": "different"})
@@ -301,7 +327,7 @@ def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
 
 
 def test_coverage_counts_lists_overlaps_and_pending_work_in_scope(cast, setup):
-    services.batch_commit(actor=cast.ploy, batch=stage(cast, setup, csv_bytes(GOOD + UNCERTAIN + BAD)))
+    services.batch_commit(actor=cast.ploy, batch=stage(cast, strict(setup), csv_bytes(GOOD + UNCERTAIN + BAD)))
     khm = Source.objects.create(code="khm-2566", kind="khm", name_th="KHM", round_label="2566")
     tp = MappingProfile.objects.get(kind="tpmap")
     b2 = services.batch_upload(actor=cast.ploy, source=khm, profile=tp, file_name="k.csv", content=csv_bytes(GOOD[:1]))
@@ -359,3 +385,70 @@ def test_api_upload_stage_read_and_commit(cast, setup):
     other = Client()
     other.force_login(cast.somchai)
     assert other.get(f"/api/v1/imports/{body['code']}").status_code == 404
+
+
+def test_review_page_shows_probability_and_evidence(cast, setup):
+    services.batch_commit(actor=cast.ploy, batch=stage(cast, strict(setup), csv_bytes(GOOD + UNCERTAIN)))
+    c = Client()
+    c.force_login(cast.ploy)
+    page = c.get("/imports/review/").content.decode()
+    # The same full name speaks for, a birth date 30 years apart against.
+    assert page.count('class="why"') == 2
+    assert 'class="weight for">ชื่อ' in page and 'class="weight against">วันเกิด' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_file_is_checked_in_the_background_with_progress(cast, setup, settings):
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from khm.core import progress
+
+    settings.KHM_BACKGROUND_JOBS, settings.KHM_BACKGROUND_MIN_BYTES = True, 1
+    source, profile = setup
+    c = Client()
+    c.force_login(cast.ploy)
+    r = c.post(
+        "/imports/", {"source": source.pk, "profile": profile.pk, "file": SimpleUploadedFile("t.csv", csv_bytes(GOOD))}
+    )
+    batch = ImportBatch.objects.get()
+    assert r.status_code == 302  # the request does not wait for the work
+    for _ in range(300):
+        batch.refresh_from_db()
+        if batch.status != "uploaded":
+            break
+        time.sleep(0.1)
+    assert batch.status == "preview" and batch.counts["new"] == 2
+    assert progress.read(batch.code) is None  # finished jobs leave no progress behind
+    done = c.get(f"/imports/{batch.code}/progress/")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"  # the polling page reloads
+    c.post(f"/imports/{batch.code}/commit/")
+    for _ in range(300):
+        batch.refresh_from_db()
+        if batch.status == "committed":
+            break
+        time.sleep(0.1)
+    assert batch.status == "committed" and Person.objects.filter(first_name="มะลิ").exists()
+
+
+def test_progress_shows_while_running_and_a_stopped_check_can_run_again(cast, setup):
+    from khm.core import progress
+
+    source, profile = setup
+    batch = services.batch_upload(
+        actor=cast.ploy, source=source, profile=profile, file_name="t.csv", content=csv_bytes(GOOD)
+    )
+    c = Client()
+    c.force_login(cast.ploy)
+    progress.report(batch.code, "validate", 500, 2000)
+    page = c.get(f"/imports/{batch.code}/").content.decode()
+    assert "<progress" in page and 'value="25"' in page and "500 / 2000" in page
+    assert "ตรวจทุกแถว" in page  # the step in words, in Thai
+    progress.report(batch.code, "failed")  # the server restarted in the middle
+    page = c.get(f"/imports/{batch.code}/").content.decode()
+    assert "<progress" not in page and "/stage/" in page
+    assert Client().post(f"/imports/{batch.code}/stage/").status_code in (302, 403)  # anonymous: login
+    c.post(f"/imports/{batch.code}/stage/")
+    batch.refresh_from_db()
+    assert batch.status == "preview" and progress.read(batch.code) is None
