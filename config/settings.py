@@ -171,3 +171,11 @@ LOGGING = {
 KHM_PAGE_SIZE = 50
 # Uploaded source files, kept by content hash (personal data: protect this folder).
 KHM_IMPORT_DIR = os.environ.get("KHM_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
+# Progress files of long jobs (counts only; khm/core/progress.py).
+KHM_PROGRESS_DIR = os.environ.get("KHM_PROGRESS_DIR", str(BASE_DIR / "var" / "progress"))
+# Run big imports (staging, commit) in a background thread of the web process and show
+# their progress; off: the request waits (tests, the management command and the API).
+KHM_BACKGROUND_JOBS = env_bool("KHM_BACKGROUND_JOBS", True)
+# Files of at least this many bytes (or batches of at least this many rows / 100) go to
+# the background; smaller ones finish within the request.
+KHM_BACKGROUND_MIN_BYTES = int(os.environ.get("KHM_BACKGROUND_MIN_BYTES", "200000"))

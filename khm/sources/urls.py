@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("khm.sources.urls_profiles")),
     path("<str:code>/", views.batch_detail, name="batch_detail"),
     path("<str:code>/commit/", views.batch_commit, name="batch_commit"),
+    path("<str:code>/stage/", views.batch_restage, name="batch_restage"),
+    path("<str:code>/progress/", views.batch_progress, name="batch_progress"),
     path("<str:code>/errors.xlsx", views.batch_errors_xlsx, name="batch_errors"),
 ]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,11 +15,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from khm.core import jobs, progress
 from khm.core.access import scoped
 from khm.core.forms import apply_service_errors
 from khm.sources import selectors, services
 from khm.sources.forms import UploadForm
-from khm.sources.models import BatchStatus, RowOutcome
+from khm.sources.models import BatchStatus, ImportBatch, RowOutcome
 
 
 @scoped("source.view")
@@ -42,18 +47,47 @@ def batch_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                services.batch_stage(actor=request.user, batch=batch)
+                _stage(request, batch, size=batch_size_bytes(batch))
                 return redirect("sources:batch_detail", code=batch.code)
     return render(
         request, "sources/batch_list.html", {"batches": selectors.batches_visible(request.user)[:100], "form": form}
     )
 
 
+def batch_size_bytes(batch: ImportBatch) -> int:
+    try:
+        return Path(batch.file_path).stat().st_size
+    except OSError:
+        return 0
+
+
+def _background(size: int) -> bool:
+    return bool(settings.KHM_BACKGROUND_JOBS) and size >= settings.KHM_BACKGROUND_MIN_BYTES
+
+
+def _running(code: str) -> dict[str, Any] | None:
+    """The job's progress while it runs (a job silent for 15 minutes is taken as dead)."""
+    state = progress.read(code)
+    if state is None or state.get("step") == "failed" or time.time() - float(state.get("at") or 0) > 15 * 60:
+        return None
+    return state
+
+
+def _stage(request: HttpRequest, batch: ImportBatch, *, size: int) -> None:
+    if _background(size):
+        progress.report(batch.code, "queued")
+        jobs.run_in_background(batch.code, services.batch_stage, actor=request.user, batch=batch)
+    else:
+        services.batch_stage(actor=request.user, batch=batch)
+
+
 @scoped("source.view")
 def batch_detail(request: HttpRequest, code: str) -> HttpResponse:
     batch = selectors.batch_for(request.user, code)
+    running = _running(batch.code)
     rejected = selectors.batch_rows(batch, outcome=RowOutcome.REJECTED, limit=200)
     uncertain = selectors.batch_rows(batch, outcome=RowOutcome.UNCERTAIN, limit=50)
+    state = progress.read(batch.code)
     return render(
         request,
         "sources/batch_detail.html",
@@ -61,15 +95,47 @@ def batch_detail(request: HttpRequest, code: str) -> HttpResponse:
             "batch": batch,
             "rejected": rejected,
             "uncertain": uncertain,
-            "can_commit": batch.status == BatchStatus.PREVIEW,
+            "running": running,
+            "stopped": state is not None and running is None,
+            "can_commit": batch.status == BatchStatus.PREVIEW and running is None,
+            "can_restage": batch.status == BatchStatus.UPLOADED and running is None,
         },
     )
+
+
+@scoped("source.view")
+def batch_progress(request: HttpRequest, code: str) -> HttpResponse:
+    """The progress bar, polled by the batch page; when the job ends the page reloads."""
+    batch = selectors.batch_for(request.user, code)
+    running = _running(batch.code)
+    if running is None:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "sources/_progress.html", {"batch": batch, "running": running})
+
+
+@scoped("source.import")
+@require_POST
+def batch_restage(request: HttpRequest, code: str) -> HttpResponse:
+    """Stage a batch again whose staging stopped (the server restarted while it ran)."""
+    batch = selectors.batch_for(request.user, code)
+    if batch.status == BatchStatus.UPLOADED and _running(batch.code) is None:
+        progress.clear(batch.code)
+        _stage(request, batch, size=batch_size_bytes(batch))
+    return redirect("sources:batch_detail", code=batch.code)
 
 
 @scoped("source.import")
 @require_POST
 def batch_commit(request: HttpRequest, code: str) -> HttpResponse:
     batch = selectors.batch_for(request.user, code)
+    if _running(batch.code) is not None:
+        return redirect("sources:batch_detail", code=batch.code)
+    if _background(batch_size_bytes(batch)) and batch.status == BatchStatus.PREVIEW:
+        progress.report(batch.code, "commit")
+        jobs.run_in_background(batch.code, services.batch_commit, actor=request.user, batch=batch)
+        return redirect("sources:batch_detail", code=batch.code)
     try:
         services.batch_commit(actor=request.user, batch=batch)
     except ValidationError as exc:
@@ -136,9 +202,24 @@ def _side_by_side(row: object) -> list[tuple[str, str, str, bool]]:
     return out
 
 
+def _why(row: Any) -> list[tuple[str, float]]:
+    """The match weight of each comparison, in words: positive for, negative against."""
+    from django.utils.translation import gettext as t
+
+    labels = {
+        "name": t("Name"),
+        "birth_date": t("Birth date"),
+        "sex": t("Sex"),
+        "address": t("Address"),
+        "national_id": t("National ID"),
+    }
+    explain = row.explain or {}
+    return [(labels[k], float(explain[k])) for k in labels if k in explain and explain[k] != 0]
+
+
 @scoped("source.import")
 def review_list(request: HttpRequest) -> HttpResponse:
-    rows = [(r, _side_by_side(r)) for r in selectors.review_queue(request.user)]
+    rows = [(r, _side_by_side(r), _why(r)) for r in selectors.review_queue(request.user)]
     return render(request, "sources/review.html", {"rows": rows})
 
 
