@@ -23,6 +23,10 @@ ACTION_LABELS = {
     "membership.moved_in": _("Moved in"),
     "membership.moved_out": _("Moved out"),
     "membership.died": _("Died"),
+    "membership.merged": _("Record merged into another"),
+    "membership.split": _("Record split off again"),
+    "person.merge": _("Duplicate records of one person merged"),
+    "person.split": _("Merged records split again"),
 }
 
 
