@@ -22,17 +22,25 @@ def insert_rows(
     rows: Iterable[Sequence[Any]],
     *,
     ignore_conflicts: bool = False,
+    json_encoded: bool = False,
     chunk: int = 5000,
 ) -> int:
-    """Insert ``rows`` (tuples in ``columns`` order; attnames such as ``batch_id``)."""
+    """Insert ``rows`` (tuples in ``columns`` order; attnames such as ``batch_id``).
+
+    ``json_encoded``: the values of JSON columns are already JSON text (the caller
+    encoded them, e.g. without ASCII escapes); they are cast, not encoded again."""
     opts = model._meta
     by_attname = {f.attname: f for f in opts.concrete_fields}
     fields = [by_attname[c] for c in columns]
     adapt = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     quote = connection.ops.quote_name
+    cast = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    marks = [cast if json_encoded and i in adapt else "%s" for i in range(len(fields))]
+    if json_encoded:
+        adapt = []
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
+        f"VALUES ({', '.join(marks)})"
     )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"  # SQLite ≥ 3.24 and PostgreSQL
@@ -48,3 +56,13 @@ def insert_rows(
             cur.executemany(sql, part)
             done += len(part)
     return done
+
+
+def large_writes() -> None:
+    """Prepare this connection for a big import: on SQLite a 512 MB page cache, so the
+    random-key indexes (codes, ID hashes, names) of hundreds of thousands of new rows stay
+    in memory instead of being paged in and out (cache pages are only taken when used).
+    PostgreSQL sizes its own buffers; nothing to do there."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size = -524288")

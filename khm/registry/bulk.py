@@ -48,50 +48,69 @@ def _ids(cursor: Any, table: str, key: str, values: list[str]) -> dict[str, int]
     return found
 
 
+def reserve_ids(cur: Any, table: str, n: int) -> list[int]:
+    """``n`` fresh primary keys of ``table``, taken before inserting so that no lookup of
+    the new rows is needed afterwards. PostgreSQL hands them out from the column's
+    sequence; SQLite continues after the highest key ever used (the caller's transaction
+    holds SQLite's one write lock, so nobody else can take them meanwhile)."""
+    if n <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        cur.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [n])  # noqa: S608
+        return [int(r[0]) for r in cur.fetchall()]
+    cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (fixed names)
+    top = int(cur.fetchone()[0])
+    cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+    if cur.fetchone():  # AUTOINCREMENT never reuses a key, even of a deleted row
+        cur.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        seq = cur.fetchone()
+        top = max(top, int(seq[0]) if seq else 0)
+    return list(range(top + 1, top + 1 + n))
+
+
 def insert_households(cur: Any, chunk: Sequence[SynthHousehold], villages: dict[str, int], now: Any) -> list[list[int]]:
     """Insert households, their people and memberships with ``executemany`` on ``cur``,
     inside the caller's transaction. Returns the new person ids, per household, in member
     order. A person without a national ID (``""``) is stored without one."""
+    hh_ids = reserve_ids(cur, "registry_household", len(chunk))
     cur.executemany(
-        "INSERT INTO registry_household (code, village_id, area_code, house_no, address_extra, status, "
-        "created_at, updated_at) VALUES (%s, %s, %s, %s, '', %s, %s, %s)",
+        "INSERT INTO registry_household (id, code, village_id, area_code, house_no, address_extra, status, "
+        "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s)",
         [
-            (h.code, villages[h.village_code], h.village_code, h.house_no, HouseholdStatus.ACTIVE, now, now)
-            for h in chunk
+            (hid, h.code, villages[h.village_code], h.village_code, h.house_no, HouseholdStatus.ACTIVE, now, now)
+            for hid, h in zip(hh_ids, chunk, strict=True)
         ],
     )
-    hh_ids = _ids(cur, "registry_household", "code", [h.code for h in chunk])
+    person_ids = iter(reserve_ids(cur, "registry_person", sum(len(h.members) for h in chunk)))
     rows: list[tuple[Any, ...]] = []
-    refs: list[tuple[str, int, str]] = []
-    per_household: list[list[str]] = []
-    for h in chunk:
-        hid = hh_ids[h.code]
-        mine: list[str] = []
+    members: list[tuple[int, int, str]] = []
+    per_household: list[list[int]] = []
+    for hid, h in zip(hh_ids, chunk, strict=True):
+        mine: list[int] = []
         for m in h.members:
-            ref = new_code("P", 10)
-            mine.append(ref)
-            refs.append((ref, hid, m.relation))
+            pid = next(person_ids)
+            mine.append(pid)
+            members.append((pid, hid, m.relation))
             nid = m.national_id
             rows.append(
-                (ref, hid, encrypt(nid) if nid else "", lookup_hash(nid) if nid else None, m.title, m.first_name,
-                 m.last_name, m.sex, m.birth_date, m.relation, m.disability, m.chronic_illness, m.education,
-                 m.occupation, m.income_year, PersonStatus.MEMBER, now, now)
+                (pid, new_code("P", 10), hid, encrypt(nid) if nid else "", lookup_hash(nid) if nid else None, m.title,
+                 m.first_name, m.last_name, m.sex, m.birth_date, m.relation, m.disability, m.chronic_illness,
+                 m.education, m.occupation, m.income_year, PersonStatus.MEMBER, now, now)
             )  # fmt: skip
         per_household.append(mine)
     cur.executemany(
-        "INSERT INTO registry_person (ref, household_id, national_id_enc, national_id_hash, title, first_name, "
+        "INSERT INTO registry_person (id, ref, household_id, national_id_enc, national_id_hash, title, first_name, "
         "last_name, first_name_en, last_name_en, sex, birth_date, relation, disability, chronic_illness, "
         "education, occupation, income_year, status, created_at, updated_at) VALUES "
-        "(%s, %s, %s, %s, %s, %s, %s, '', '', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "(%s, %s, %s, %s, %s, %s, %s, %s, '', '', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         rows,
     )
-    person_ids = _ids(cur, "registry_person", "ref", [r[0] for r in refs])
     cur.executemany(
         "INSERT INTO registry_membership (person_id, household_id, relation, start_event, end_event, note, "
         "created_at) VALUES (%s, %s, %s, %s, '', '', %s)",
-        [(person_ids[ref], hid, rel, MembershipEvent.REGISTERED, now) for ref, hid, rel in refs],
+        [(pid, hid, rel, MembershipEvent.REGISTERED, now) for pid, hid, rel in members],
     )
-    return [[person_ids[ref] for ref in mine] for mine in per_household]
+    return per_household
 
 
 def load_households(
