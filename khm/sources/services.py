@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import polars as pl
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -25,7 +29,7 @@ from khm.accounts.scoping import Scope, scope_for
 from khm.areas.models import Area, AreaLevel
 from khm.audit.services import audit_record
 from khm.core import progress
-from khm.core.bulk import insert_rows
+from khm.core.bulk import insert_rows, large_writes
 from khm.core.crypto import encrypt, lookup_hash
 from khm.engines.ids import is_valid_national_id, normalise_digits
 from khm.engines.linkage.fields import (
@@ -158,75 +162,150 @@ def _split_full_name(text: str) -> tuple[str, str, str]:
     return title, first, last
 
 
-def _row_values(fm: FieldMap, extra: dict[str, str], raw: dict[str, Any]) -> dict[str, str]:
-    def col(role: str) -> str:
-        name = fm.column(role)
-        return str(raw.get(name) or "").strip() if name else ""
+class _Validator:
+    """Per-row validation of one file, with the column names looked up once and the
+    answers for values that repeat (dates, sex, areas; a province list has a few
+    thousand distinct ones among hundreds of thousands of rows) computed once."""
 
-    out = {
-        role: col(role)
-        for role in ("record_id", "id_number", "first_name", "last_name", "birth_date", "sex", "house_no", "area_code")
-    }
-    out["title"] = str(raw.get(extra.get("title", ""), "") or "").strip()
-    if fm.has("full_name"):
-        t, f, last = _split_full_name(col("full_name"))
-        out["title"] = out["title"] or t
-        out["first_name"], out["last_name"] = f, last
-    moo = str(raw.get(extra.get("village_no", ""), "") or "").strip()
-    out["moo"] = parse_moo_value(moo) or ""
-    if not out["moo"]:
-        for name in fm.columns.get("address", ()):
-            m = parse_moo(raw.get(name))
-            if m:
-                out["moo"] = m
-                break
-    out["relation"] = str(raw.get(extra.get("relation", ""), "") or "").strip()
-    out["household_key"] = str(raw.get(extra.get("household_key", ""), "") or "").strip()
-    return out
+    ROLES = ("record_id", "id_number", "first_name", "last_name", "birth_date", "sex", "house_no", "area_code")
+
+    def __init__(self, fm: FieldMap, extra: dict[str, str], areas: _AreaResolver, scope: Scope) -> None:
+        self.fm, self.areas, self.scope = fm, areas, scope
+        self.cols = {role: fm.column(role) for role in self.ROLES}
+        self.full_name = fm.column("full_name") if fm.has("full_name") else None
+        self.title_col = extra.get("title", "")
+        self.moo_col = extra.get("village_no", "")
+        self.address_cols = tuple(fm.columns.get("address", ()))
+        self.relation_col = extra.get("relation", "")
+        self.household_col = extra.get("household_key", "")
+        self._dates: dict[str, tuple[str | None, Any]] = {}
+        self._sex: dict[tuple[str, str], str | None] = {}
+        self._areas: dict[tuple[str, str], tuple[str, Any]] = {}
+        self._errs: dict[tuple[str, Any], dict[str, str]] = {}
+        self.today = dt.date.today()
+
+    def bind(self, columns: Sequence[str]) -> None:
+        """Positions of the mapped columns in the file's rows (rows come as tuples)."""
+        pos = {name: i for i, name in enumerate(columns)}
+
+        def at(name: str | None) -> int | None:
+            return pos.get(name) if name else None
+
+        self._pos = {role: at(name) for role, name in self.cols.items()}
+        self._full, self._title, self._moo = at(self.full_name), at(self.title_col), at(self.moo_col)
+        self._address = tuple(i for i in (at(n) for n in self.address_cols) if i is not None)
+        self._relation, self._household = at(self.relation_col), at(self.household_col)
+
+    def values(self, row: Sequence[Any]) -> dict[str, str]:
+        def get(i: int | None) -> str:
+            return str(row[i] or "").strip() if i is not None else ""
+
+        out = {role: get(i) for role, i in self._pos.items()}
+        out["title"] = get(self._title)
+        if self._full is not None:
+            t, f, last = _split_full_name(get(self._full))
+            out["title"] = out["title"] or t
+            out["first_name"], out["last_name"] = f, last
+        out["moo"] = parse_moo_value(get(self._moo)) or ""
+        if not out["moo"]:
+            for i in self._address:
+                m = parse_moo(row[i])
+                if m:
+                    out["moo"] = m
+                    break
+        out["relation"] = get(self._relation)
+        out["household_key"] = get(self._household)
+        return out
+
+    def err(self, field: str, message: Any) -> dict[str, str]:
+        key = (field, message)
+        if key not in self._errs:
+            self._errs[key] = _err(field, message)
+        return dict(self._errs[key])
+
+    def date(self, value: str) -> tuple[str | None, Any]:
+        """(ISO date or None, error message or None)."""
+        if value not in self._dates:
+            iso, year = parse_date(value, self.fm.date_format)
+            year_only = re.fullmatch(r"(00[/.-]00[/.-])?\d{4}", normalise_digits(value).replace(" ", ""))
+            if iso is None and (year is None or not year_only):
+                self._dates[value] = (None, errors.DATE_UNREADABLE)
+            elif iso is not None and dt.date.fromisoformat(iso) > self.today:
+                self._dates[value] = (iso, errors.DATE_FUTURE)
+            else:
+                self._dates[value] = (iso, None)
+        return self._dates[value]
+
+    def sex(self, sex: str, title: str) -> str | None:
+        key = (sex, title)
+        if key not in self._sex:
+            self._sex[key] = parse_sex(sex) if sex else sex_from_title(title)
+        return self._sex[key]
+
+    def village(self, area: str, moo: str) -> tuple[str, Any]:
+        key = (area, moo)
+        if key not in self._areas:
+            village, problem = self.areas.village(area, moo or None)
+            if problem is None and village and not self.scope.contains(village):
+                problem = errors.AREA_OUTSIDE
+            self._areas[key] = (village or "", problem)
+        return self._areas[key]
+
+    def validate(self, values: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        errs: list[dict[str, str]] = []
+        clean: dict[str, Any] = {
+            "record_id": values["record_id"],
+            "title": values["title"],
+            "house_no": values["house_no"].translate(_THAI_DIGITS),
+        }
+        nid = normalise_digits(values["id_number"]) if values["id_number"] else ""
+        if nid and self.fm.id_scheme == "thai_national_id":
+            if len(nid) != 13 or not nid.isdigit():
+                errs.append(self.err("id_number", errors.NID_FORMAT))
+            elif not is_valid_national_id(nid):
+                errs.append(self.err("id_number", errors.NID_CHECKSUM))
+        clean["national_id"] = nid if nid and not errs else ""
+        if not values["first_name"] or not values["last_name"]:
+            errs.append(self.err("first_name", errors.NAME_REQUIRED))
+        clean["first_name"], clean["last_name"] = values["first_name"], values["last_name"]
+        clean["birth_date"] = None
+        if values["birth_date"]:
+            iso, problem = self.date(values["birth_date"])
+            if problem is not None:
+                errs.append(self.err("birth_date", problem))
+            clean["birth_date"] = iso if problem is None else None
+        sex = self.sex(values["sex"], values["title"])
+        if sex is None:
+            errs.append(self.err("sex", errors.SEX_UNKNOWN))
+        clean["sex"] = (sex or "").upper()
+        village, problem = self.village(values["area_code"], values["moo"])
+        if problem is not None:
+            errs.append(self.err("area_code", problem))
+        clean["village"] = village if problem is None else ""
+        clean["relation"] = values["relation"]
+        clean["household_key"] = values["household_key"]
+        return clean, errs
 
 
-def _validate(
-    values: dict[str, str], fm: FieldMap, areas: _AreaResolver, scope: Scope
-) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    errs: list[dict[str, str]] = []
-    clean: dict[str, Any] = {
-        "title": values["title"],
-        "house_no": normalise_digits(values["house_no"]).strip() if values["house_no"] else "",
-    }
-    clean["house_no"] = values["house_no"].translate(str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789"))
-    nid = normalise_digits(values["id_number"]) if values["id_number"] else ""
-    if nid and fm.id_scheme == "thai_national_id":
-        if len(nid) != 13 or not nid.isdigit():
-            errs.append(_err("id_number", errors.NID_FORMAT))
-        elif not is_valid_national_id(nid):
-            errs.append(_err("id_number", errors.NID_CHECKSUM))
-    clean["national_id"] = nid if nid and not errs else ""
-    if not values["first_name"] or not values["last_name"]:
-        errs.append(_err("first_name", errors.NAME_REQUIRED))
-    clean["first_name"], clean["last_name"] = values["first_name"], values["last_name"]
-    clean["birth_date"] = None
-    if values["birth_date"]:
-        iso, _year = parse_date(values["birth_date"], fm.date_format)
-        year_only = re.fullmatch(r"(00[/.-]00[/.-])?\d{4}", normalise_digits(values["birth_date"]).replace(" ", ""))
-        if iso is None and (_year is None or not year_only):
-            errs.append(_err("birth_date", errors.DATE_UNREADABLE))
-        elif iso is not None:
-            if dt.date.fromisoformat(iso) > dt.date.today():
-                errs.append(_err("birth_date", errors.DATE_FUTURE))
-            clean["birth_date"] = iso
-    sex = parse_sex(values["sex"]) if values["sex"] else sex_from_title(values["title"])
-    if sex is None:
-        errs.append(_err("sex", errors.SEX_UNKNOWN))
-    clean["sex"] = (sex or "").upper()
-    village, problem = areas.village(values["area_code"], values["moo"] or None)
-    if problem is not None:
-        errs.append(_err("area_code", problem))
-    elif village and not scope.contains(village):
-        errs.append(_err("area_code", errors.AREA_OUTSIDE))
-    clean["village"] = village or ""
-    clean["relation"] = values["relation"]
-    clean["household_key"] = values["household_key"]
-    return clean, errs
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+@dataclass(slots=True)
+class _Row:
+    """A staged row while it is being checked and linked (cheaper than a model instance)."""
+
+    row_no: int
+    raw: str  # the row as the file has it, already JSON (header → value)
+    clean: dict[str, Any]
+    errors: list[dict[str, str]]
+    outcome: str
+    area_code: str
+    person_id: int | None = None
+    review: str = ""
+    duplicate_of: int | None = None
+    match_rule: str = ""
+    match_probability: float | None = None
+    explain: dict[str, Any] = field(default_factory=dict)
 
 
 STAGED_COLUMNS = (
@@ -235,10 +314,14 @@ STAGED_COLUMNS = (
 )  # fmt: skip
 
 
-def _staged_tuple(r: StagedRow) -> tuple[Any, ...]:
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _staged_tuple(batch_id: int, r: _Row) -> tuple[Any, ...]:
     return (
-        r.batch_id, r.row_no, r.raw, r.clean, r.errors, r.outcome, r.area_code, r.person_id, r.review, None, None,
-        r.duplicate_of, r.match_rule, r.match_probability, r.explain,
+        batch_id, r.row_no, r.raw, _json(r.clean), _json(r.errors), r.outcome, r.area_code, r.person_id,
+        r.review, None, None, r.duplicate_of, r.match_rule, r.match_probability, _json(r.explain),
     )  # fmt: skip
 
 
@@ -250,6 +333,7 @@ def batch_stage(*, actor: Any, batch: ImportBatch, threads: int | None = None) -
     leaves a batch that cannot be committed, and staging it again starts afresh."""
     step = progress.Reporter(batch.code)
     step("read", force=True)
+    large_writes()
     fm = parse_fields(batch.profile.fields, origin=batch.profile.name)
     try:
         frame = read_table(batch.file_path, fm.sheet)
@@ -271,32 +355,28 @@ def batch_stage(*, actor: Any, batch: ImportBatch, threads: int | None = None) -
     scope = Scope(
         frozenset(c for c in batch.scope_codes if len(c) < 8), frozenset(c for c in batch.scope_codes if len(c) == 8)
     )
-    areas = _AreaResolver()
-    extra = batch.profile.extra or {}
-    staged: list[StagedRow] = []
+    check = _Validator(fm, batch.profile.extra or {}, _AreaResolver(), scope)
+    staged: list[_Row] = []
     total = frame.height
-    for i, raw in enumerate(frame.iter_rows(named=True), start=2):
-        values = _row_values(fm, extra, raw)
-        clean, errs = _validate(values, fm, areas, scope)
-        staged.append(
-            StagedRow(
-                batch=batch,
-                row_no=i,
-                raw=raw,
-                clean=clean,
-                errors=errs,
-                outcome=RowOutcome.REJECTED if errs else RowOutcome.NEW,
-                area_code=clean["village"],
-            )
-        )
-        if i % 1000 == 0:
+    check.bind(frame.columns)
+    # Every row as JSON text, encoded by polars at once (it is stored as it came).
+    raw_json = frame.select(pl.struct(pl.all()).struct.json_encode()).to_series().to_list()
+    for i, (row, raw) in enumerate(zip(frame.iter_rows(), raw_json, strict=True), start=2):
+        clean, errs = check.validate(check.values(row))
+        staged.append(_Row(i, raw, clean, errs, RowOutcome.REJECTED if errs else RowOutcome.NEW, clean["village"]))
+        if i % 5000 == 0:
             step("validate", i - 1, total)
     info = linking.link_rows(staged, batch.source, scope, progress=step, threads=threads)
     counts = Counter(r.outcome for r in staged)
     StagedRow.objects.filter(batch=batch).delete()
     for k in range(0, len(staged), STAGE_CHUNK):
         with transaction.atomic():
-            insert_rows(StagedRow, STAGED_COLUMNS, (_staged_tuple(r) for r in staged[k : k + STAGE_CHUNK]))
+            insert_rows(
+                StagedRow,
+                STAGED_COLUMNS,
+                (_staged_tuple(batch.pk, r) for r in staged[k : k + STAGE_CHUNK]),
+                json_encoded=True,
+            )
         step("save", min(k + STAGE_CHUNK, len(staged)), len(staged))
     with transaction.atomic():
         batch.counts = {o: counts.get(o, 0) for o in RowOutcome.values} | {"rows": len(staged)}
@@ -398,19 +478,21 @@ def review_decide(*, actor: Any, row: StagedRow, same: bool, note: str = "") -> 
     return r
 
 
-def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+def batch_commit(*, actor: Any, batch: ImportBatch, checks: bool = True) -> ImportBatch:
     """Write new people and households, and provenance for new, matched and duplicate
     rows; all or nothing (one transaction).
 
     Rejected rows and uncertain matches are not written: they wait in the batch (the
     error spreadsheet and the review queue). Rows of one household (the list's household
     key, else the same house number in the same village) become one household; its head
-    is the member the list calls head, else the first member."""
+    is the member the list calls head, else the first member. Then (``checks``) the
+    household composition checks run on the subdistricts the batch touched."""
     scope = scope_for(actor, ACTION)
     if scope.empty:
         raise PermissionDenied
     step = progress.Reporter(batch.code)
     step("commit", force=True)
+    large_writes()
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().select_related("source").get(pk=batch.pk)
         if batch.status != BatchStatus.PREVIEW:
@@ -419,11 +501,7 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
             source=batch.source, file_sha256=batch.file_sha256, status=BatchStatus.COMMITTED
         ).exists():
             raise ValidationError({"file": errors.FILE_ALREADY})
-        rows = list(
-            batch.rows.filter(outcome__in=[RowOutcome.NEW, RowOutcome.MATCHED, RowOutcome.DUPLICATE])
-            .order_by("row_no")
-            .values_list("id", "row_no", "outcome", "person_id", "duplicate_of", "area_code", "clean")
-        )
+        rows = _rows_to_write(batch)
         # Households of the new people, in file order.
         groups: dict[tuple[str, str], list[tuple[int, int, dict[str, Any]]]] = {}
         for rid, row_no, outcome, _pid, _dup, area, clean in rows:
@@ -502,9 +580,24 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
                 "duplicate": batch.counts.get("duplicate", 0),
             },
         )
-    _after_commit(actor, batch, sorted({r[5][:6] for r in rows if r[5]}))
+    if checks:
+        _after_commit(actor, batch, sorted({r[5][:6] for r in rows if r[5]}))
     progress.clear(batch.code)
     return batch
+
+
+def _rows_to_write(batch: ImportBatch) -> list[tuple[Any, ...]]:
+    """(id, row_no, outcome, person_id, duplicate_of, area_code, clean) of the new, matched
+    and duplicate rows, in file order; one plain query (the ORM's per-row JSON converters
+    cost seconds at province scale)."""
+    table = StagedRow._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id, row_no, outcome, person_id, duplicate_of, area_code, clean FROM {table} "  # noqa: S608
+            "WHERE batch_id = %s AND outcome IN (%s, %s, %s) ORDER BY row_no",
+            [batch.pk, RowOutcome.NEW, RowOutcome.MATCHED, RowOutcome.DUPLICATE],
+        )
+        return [(*r[:6], r[6] if isinstance(r[6], dict) else json.loads(r[6])) for r in cur.fetchall()]
 
 
 def _after_commit(actor: Any, batch: ImportBatch, subdistricts: list[str]) -> None:

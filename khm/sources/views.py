@@ -219,8 +219,11 @@ def _why(row: Any) -> list[tuple[str, float]]:
 
 @scoped("source.import")
 def review_list(request: HttpRequest) -> HttpResponse:
+    from khm.sources.checks_selectors import pending_counts
+
     rows = [(r, _side_by_side(r), _why(r)) for r in selectors.review_queue(request.user)]
-    return render(request, "sources/review.html", {"rows": rows})
+    flags = sum(pending_counts(request.user).values())
+    return render(request, "sources/review.html", {"rows": rows, "flags": flags})
 
 
 @scoped("source.import")
@@ -242,5 +245,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     area = (request.GET.get("area") or "").strip()
     area = area if area.isdigit() and len(area) in (2, 4, 6, 8) else ""
+    from khm.sources.checks_selectors import pending_counts
+
     data = selectors.coverage(request.user, area_code=area or None)
+    data["pending_flags"] = sum(pending_counts(request.user).values())
     return render(request, "sources/coverage.html", {"data": data, "area": area})

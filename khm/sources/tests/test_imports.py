@@ -452,3 +452,23 @@ def test_progress_shows_while_running_and_a_stopped_check_can_run_again(cast, se
     c.post(f"/imports/{batch.code}/stage/")
     batch.refresh_from_db()
     assert batch.status == "preview" and progress.read(batch.code) is None
+
+
+def test_household_checks_waiting_show_on_the_review_and_coverage_pages(cast, setup):
+    from khm.sources.models import CompositionFlag
+
+    CompositionFlag.objects.create(kind="implausible_age", key="t:1", area_code="46010101", person=cast.head)
+    CompositionFlag.objects.create(kind="implausible_age", key="t:2", area_code="46050101")  # Somchai's area
+    ploy, somchai = Client(), Client()
+    ploy.force_login(cast.ploy)
+    somchai.force_login(cast.somchai)
+    assert "/imports/checks/" in ploy.get("/imports/review/").content.decode()
+    assert selectors_pending(ploy) == 1 and selectors_pending(somchai) == 1
+
+
+def selectors_pending(client):
+    import re
+
+    html = client.get("/imports/coverage/").content.decode()
+    m = re.search(r"ผลตรวจองค์ประกอบครัวเรือนที่รอพิจารณา</dt><dd>(\d+)", html)
+    return int(m.group(1)) if m else None
