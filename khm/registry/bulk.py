@@ -72,6 +72,7 @@ def insert_households(cur: Any, chunk: Sequence[SynthHousehold], villages: dict[
     """Insert households, their people and memberships with ``executemany`` on ``cur``,
     inside the caller's transaction. Returns the new person ids, per household, in member
     order. A person without a national ID (``""``) is stored without one."""
+    now = connection.ops.adapt_datetimefield_value(now)  # once, not for every row
     hh_ids = reserve_ids(cur, "registry_household", len(chunk))
     cur.executemany(
         "INSERT INTO registry_household (id, code, village_id, area_code, house_no, address_extra, status, "
