@@ -128,6 +128,8 @@ class ReviewStatus(models.TextChoices):
 class StagedRow(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
     row_no = models.PositiveIntegerField()  # as the officer sees it in the spreadsheet (header = 1)
+    # A rejected row's values as the file had them (for the sheet to fix); other rows keep
+    # only ``clean`` (record_id included): the file itself is kept by its hash.
     raw = models.JSONField()
     clean = models.JSONField(default=dict)
     errors = models.JSONField(default=list)

@@ -295,7 +295,7 @@ class _Row:
     """A staged row while it is being checked and linked (cheaper than a model instance)."""
 
     row_no: int
-    raw: str  # the row as the file has it, already JSON (header → value)
+    raw: str  # rejected rows: the row as the file has it, as JSON text (header → value)
     clean: dict[str, Any]
     errors: list[dict[str, str]]
     outcome: str
@@ -359,11 +359,16 @@ def batch_stage(*, actor: Any, batch: ImportBatch, threads: int | None = None) -
     staged: list[_Row] = []
     total = frame.height
     check.bind(frame.columns)
-    # Every row as JSON text, encoded by polars at once (it is stored as it came).
-    raw_json = frame.select(pl.struct(pl.all()).struct.json_encode()).to_series().to_list()
-    for i, (row, raw) in enumerate(zip(frame.iter_rows(), raw_json, strict=True), start=2):
+    for i, row in enumerate(frame.iter_rows(), start=2):
         clean, errs = check.validate(check.values(row))
-        staged.append(_Row(i, raw, clean, errs, RowOutcome.REJECTED if errs else RowOutcome.NEW, clean["village"]))
+        staged.append(_Row(i, "{}", clean, errs, RowOutcome.REJECTED if errs else RowOutcome.NEW, clean["village"]))
+    # A rejected row keeps the file's values as they came (for the sheet to fix and upload
+    # again); the others keep their cleaned values, and the file itself is kept by hash.
+    bad = [r.row_no - 2 for r in staged if r.errors]
+    if bad:
+        encoded = frame[bad].select(pl.struct(pl.all()).struct.json_encode()).to_series().to_list()
+        for n, raw in zip(bad, encoded, strict=True):
+            staged[n].raw = raw
         if i % 5000 == 0:
             step("validate", i - 1, total)
     info = linking.link_rows(staged, batch.source, scope, progress=step, threads=threads)

@@ -140,7 +140,7 @@ def test_each_format_and_encoding_stages_the_same(cast, setup, name, content):
     batch = stage(cast, setup, content, name)
     assert batch.status == "preview", batch.error
     assert batch.counts == {"new": 2, "matched": 1, "uncertain": 0, "duplicate": 0, "rejected": 0, "rows": 3}
-    rows = {r.raw["record_id"]: r for r in batch.rows.all()}
+    rows = {r.clean["record_id"]: r for r in batch.rows.all()}
     assert rows["T2"].clean["first_name"] == "มะลิ" and rows["T2"].clean["birth_date"] == "1977-03-02"
     assert rows["T3"].clean["sex"] == "M"  # from the title ด.ช.
     assert rows["T1"].person_id == cast.head.pk
@@ -149,7 +149,7 @@ def test_each_format_and_encoding_stages_the_same(cast, setup, name, content):
 def test_each_validation_error_names_row_and_field_in_thai_and_english(cast, setup):
     batch = stage(cast, setup, csv_bytes(GOOD + BAD))
     assert batch.counts["rejected"] == len(BAD)
-    by_id = {r.raw["record_id"]: r for r in batch.rows.all()}
+    by_id = {r.clean["record_id"]: r for r in batch.rows.all()}
     expected = {
         "T4": ("id_number", errors.NID_CHECKSUM), "T5": ("id_number", errors.NID_FORMAT),
         "T6": ("first_name", errors.NAME_REQUIRED), "T7": ("birth_date", errors.DATE_UNREADABLE),
@@ -171,7 +171,7 @@ def test_each_validation_error_names_row_and_field_in_thai_and_english(cast, set
 
 def test_commit_writes_people_households_and_provenance_once(cast, setup):
     batch = stage(cast, setup, csv_bytes(GOOD + BAD + DUP))
-    dup = batch.rows.get(raw__record_id="T11")
+    dup = batch.rows.get(clean__record_id="T11")
     assert dup.outcome == "duplicate" and dup.duplicate_of == 3 and dup.match_rule == "national_id"
     people_before = Person.objects.count()
     batch = services.batch_commit(actor=cast.ploy, batch=batch)
@@ -302,7 +302,7 @@ def test_probabilistic_link_without_ids_matches_and_explains(cast, setup):
 def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
     batch = stage(cast, strict(setup), csv_bytes(GOOD + UNCERTAIN))
     assert batch.counts["uncertain"] == 2, [
-        (r.raw["record_id"], r.outcome, r.match_probability) for r in batch.rows.all()
+        (r.clean["record_id"], r.outcome, r.match_probability) for r in batch.rows.all()
     ]
     services.batch_commit(actor=cast.ploy, batch=batch)
     people = Person.objects.count()
@@ -312,8 +312,8 @@ def test_review_queue_is_scoped_side_by_side_and_audited(cast, setup):
     page = ploy.get("/imports/review/").content.decode()
     assert page.count('class="card review"') == 2 and "ศรีสุข" in page and 'class="differs"' in page
     assert "ศรีสุข" not in somchai.get("/imports/review/").content.decode()
-    head_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T21")
-    spouse_row = next(r for r in batch.rows.all() if r.raw["record_id"] == "T22")
+    head_row = next(r for r in batch.rows.all() if r.clean["record_id"] == "T21")
+    spouse_row = next(r for r in batch.rows.all() if r.clean["record_id"] == "T22")
     assert somchai.post(f"/imports/review/{head_row.pk}/decide/", {"decision": "same"}).status_code == 404
     ploy.post(f"/imports/review/{head_row.pk}/decide/", {"decision": "same"})
     ploy.post(f"/imports/review/{spouse_row.pk}/decide/", {"decision": "different"})

@@ -89,12 +89,14 @@ def test_bmn_list_imports_and_links_to_the_same_people(cast, tmp_path, settings)
     )  # fmt: skip
     files = write_lists(lists, tmp_path)
     install_profiles()
+    # Ground truth by list row (staged rows keep the record_id among their cleaned values).
+    true_id = {r["record_id"]: r["true_person_id"] for r in csv.DictReader(files["truth"].open(encoding="utf-8"))}
 
     tpmap = _import(cast.admin, "tpmap", files["tpmap"])
     assert tpmap.status == "preview", tpmap.error
     services.batch_commit(actor=cast.admin, batch=tpmap)
     # Who each registry person really is: the truth of the row that created them.
-    truth_of = {r.person_id: r.raw["true_person_id"] for r in tpmap.rows.filter(person__isnull=False)}
+    truth_of = {r.person_id: true_id[r.clean["record_id"]] for r in tpmap.rows.filter(person__isnull=False)}
 
     batch = _import(cast.admin, "bmn", files["bmn"])
     assert batch.status == "preview", batch.error
@@ -107,7 +109,7 @@ def test_bmn_list_imports_and_links_to_the_same_people(cast, tmp_path, settings)
     # No date, sex, name or area problem: the Thai-month BE dates and ช/ญ parse.
     assert not batch.rows.filter(outcome="rejected", errors__icontains="birth_date").exists()
 
-    matched = [(r.person_id, r.raw["true_person_id"]) for r in batch.rows.filter(outcome="matched")]
+    matched = [(r.person_id, true_id[r.clean["record_id"]]) for r in batch.rows.filter(outcome="matched")]
     assert len(matched) > 0.3 * counts["rows"]  # BMN and TPMAP share many people
     judged = [(pid, true) for pid, true in matched if pid in truth_of]
     right = sum(truth_of[pid] == true for pid, true in judged)
@@ -123,5 +125,5 @@ def test_bmn_list_imports_and_links_to_the_same_people(cast, tmp_path, settings)
     by_house: dict[str, set[int | None]] = {}
     household_of = dict(Person.objects.values_list("id", "household_id"))
     for r in batch.rows.filter(outcome="new", person__isnull=False):
-        by_house.setdefault(r.raw["รหัสบ้าน"], set()).add(household_of.get(r.person_id or 0))
+        by_house.setdefault(r.clean["household_key"], set()).add(household_of.get(r.person_id or 0))
     assert by_house and sum(len(h) == 1 for h in by_house.values()) >= 0.9 * len(by_house)
