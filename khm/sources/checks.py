@@ -593,7 +593,7 @@ def decide_flag(*, actor: Any, flag: CompositionFlag, status: str, note: str = "
     if not scope_for(actor, ACTION).contains(flag.area_code):
         raise PermissionDenied
     with transaction.atomic():
-        f = CompositionFlag.objects.select_for_update().select_related("household").get(pk=flag.pk)
+        f = CompositionFlag.objects.select_for_update(of=("self",)).select_related("household").get(pk=flag.pk)
         if f.status != FlagStatus.PENDING:
             raise ValidationError({"status": FLAG_DONE})
         f.status, f.decided_by, f.decided_at = status, actor, timezone.now()
