@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -142,7 +144,6 @@ def import_demo_lists(*, people: int, seed: int, out_dir: str) -> list[str]:
     (same seed, so the same people) and import them through the real staged-import path as
     the province admin: the demo then shows provenance, matches, uncertain and rejected rows.
     The BMN extract covers most households of 30 % of the villages, poor or not."""
-    from pathlib import Path
 
     from khm.engines.sources_synth import ALL_LISTS, build_lists, write_lists
     from khm.engines.synth import generate, village_weights_from_population
@@ -175,4 +176,53 @@ def import_demo_lists(*, people: int, seed: int, out_dir: str) -> list[str]:
         if batch.status == "preview":
             batch = services.batch_commit(actor=admin, batch=batch)
         report.append(f"{source.code}: {batch.status} {batch.counts}")
+    report.append(_field_survey(admin, Path(out_dir)))
     return report
+
+
+FIELD_HEADER = ["record_id", "เลขประจำตัวประชาชน", "คำนำหน้า", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด", "บ้านเลขที่", "หมู่",
+                "ตำบล", "อำเภอ", "จังหวัด", "รหัสตำบล"]  # fmt: skip
+
+
+def _field_survey(admin: User, out_dir: Any) -> str:
+    """A volunteers' field survey typed by hand, without IDs, with a source that asks for
+    near-certainty (match threshold 0.9999): its rows name registry people of the local
+    officer's subdistrict, but with another birth year and in the neighbouring village, so
+    they wait in the review queue instead of linking alone (what the demo review shows)."""
+    from khm.registry.models import Person
+    from khm.sources import services
+    from khm.sources.models import MappingProfile, Source, SourceKind
+
+    source, _ = Source.objects.update_or_create(
+        code="field-2568",
+        defaults={"kind": SourceKind.FIELD, "name_th": "แบบสำรวจภาคสนามของอาสาสมัคร", "name_en": "Volunteers' field survey",
+                  "round_label": "2568", "match_threshold": 0.9999, "review_threshold": 0.5,
+                  "owner": Organisation.objects.get(code="province-46")},
+    )  # fmt: skip
+    local = User.objects.get(username="local").assignments.select_related("organisation").first()
+    villages = sorted(local.organisation.jurisdiction.values_list("code", flat=True)) if local else []
+    people = list(
+        Person.objects.filter(household__area_code__in=villages, birth_date__isnull=False)
+        .select_related("household")
+        .order_by("id")[:8]
+    )
+    lines = [",".join(FIELD_HEADER)]
+    for i, p in enumerate(people, start=1):
+        area = p.household.area_code
+        others = [v for v in villages if v[:6] == area[:6] and v != area] or [area]
+        moo = str(int(others[0][6:8]))
+        year = (p.birth_date.year if p.birth_date else 1980) + 543 + 20  # Buddhist Era, 20 years later
+        lines.append(
+            ",".join([f"F{i:03d}", "", p.title, p.first_name, p.last_name, "ชาย" if p.sex == "M" else "หญิง",
+                      f"01/01/{year}", "9", moo, "", "", "", area[:6]])
+        )  # fmt: skip
+    path = out_dir / "field-survey.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp874"))
+    batch = services.batch_upload(
+        actor=admin, source=source, profile=MappingProfile.objects.get(kind="tpmap"), file_name=path.name,
+        content=path.read_bytes(),
+    )  # fmt: skip
+    batch = services.batch_stage(actor=admin, batch=batch)
+    if batch.status == "preview":
+        batch = services.batch_commit(actor=admin, batch=batch)
+    return f"{source.code}: {batch.status} {batch.counts}"
