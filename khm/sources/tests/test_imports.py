@@ -472,3 +472,31 @@ def selectors_pending(client):
     html = client.get("/imports/coverage/").content.decode()
     m = re.search(r"ผลตรวจองค์ประกอบครัวเรือนที่รอพิจารณา</dt><dd>(\d+)", html)
     return int(m.group(1)) if m else None
+
+
+def test_cached_linkage_keys_equal_a_fresh_normalisation():
+    """Registry people take their normalised keys from the rows that created them: the
+    linker must see exactly what a fresh pass would give."""
+    import polars as pl
+
+    from khm.sources import linking
+
+    raw = linking._frame([
+        ("n2", "h1", "นายบุญมี", "ศรีสุข", "1960-04-13", "M", "๙๙/1", "46010101"),
+        ("n3", None, "มะลิ", "ดอกไม้", None, "F", "12", "46010102"),
+        ("n4", "h2", "Boonmee", "Srisuk", "1960-04-13", "M", "99/1", "46010101"),
+    ])  # fmt: skip
+    linking.KEY_CACHE.clear()
+    fresh = linking._prepared(raw, "list")
+    assert linking.KEY_CACHE.frame is not None and linking.KEY_CACHE.frame.height == 3
+    again = linking._prepared(raw.with_columns(pl.Series("uid", ["p7", "p8", "p9"])), "registry")  # all cached
+    assert again.get_column("unique_id").to_list() == ["p7", "p8", "p9"]
+    assert again.get_column("source").unique().to_list() == ["registry"]
+    same = ["unique_id", "record_id", "source"]
+    assert again.drop(same).equals(fresh.drop(same))
+    assert fresh.get_column("nid").to_list() == ["h1", None, "h2"]
+    # Half cached, half new, in the original order.
+    mixed = linking._frame([raw.row(1), ("n9", None, "สมหมาย", "ใจงาม", "1980-05-05", "M", "7", "46050101")])
+    out = linking._prepared(mixed, "list")
+    assert out.get_column("unique_id").to_list() == ["n3", "n9"] and out.get_column("fn").to_list()[1]
+    linking.KEY_CACHE.clear()
