@@ -204,14 +204,12 @@ def _side_by_side(row: object) -> list[tuple[str, str, str, bool]]:
 
 def _why(row: Any) -> list[tuple[str, float]]:
     """The match weight of each comparison, in words: positive for, negative against."""
-    from django.utils.translation import gettext as t
-
     labels = {
-        "name": t("Name"),
-        "birth_date": t("Birth date"),
-        "sex": t("Sex"),
-        "address": t("Address"),
-        "national_id": t("National ID"),
+        "name": _("Name"),
+        "birth_date": _("Birth date"),
+        "sex": _("Sex"),
+        "address": _("Address"),
+        "national_id": _("National ID"),
     }
     explain = row.explain or {}
     return [(labels[k], float(explain[k])) for k in labels if k in explain and explain[k] != 0]

@@ -395,6 +395,7 @@ def test_review_page_shows_probability_and_evidence(cast, setup):
     # The same full name speaks for, a birth date 30 years apart against.
     assert page.count('class="why"') == 2
     assert 'class="weight for">ชื่อ' in page and 'class="weight against">วันเกิด' in page
+    assert "Address" not in page  # every comparison is named in Thai
 
 
 @pytest.mark.django_db(transaction=True)
