@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "khm.audit",
     "khm.registry",
     "khm.sources",
+    "khm.assessment",
     "khm.api",
     "khm.demo",
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("households/", include("khm.registry.urls")),
     path("audit/", include("khm.audit.urls")),
     path("imports/", include("khm.sources.urls")),
+    path("assessment/", include("khm.assessment.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -21,7 +21,17 @@ from khm.api.urls import operations
 from khm.core.access import declared_access
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTECTED = {"Household", "Person", "Membership", "StagedRow", "PersonSource", "PersonMerge", "CompositionFlag"}
+PROTECTED = {
+    "Household",
+    "Person",
+    "Membership",
+    "StagedRow",
+    "PersonSource",
+    "PersonMerge",
+    "CompositionFlag",
+    "Assessment",
+    "AssessmentResult",
+}
 
 
 def walk(patterns=None, prefix=""):

@@ -79,6 +79,64 @@ def probe_source_import(c: Client, cast) -> bool:
     return r.status_code == 302 and ImportBatch.objects.filter(status="preview").exists()
 
 
+def _assessment_data(cast) -> dict:
+    import datetime as dt
+
+    from khm.assessment import services
+
+    return {"members": services.roster(cast.household, dt.date(2025, 6, 1)), "capitals": {"p_tenure": "none"}}
+
+
+def probe_assessment_view(c: Client, cast) -> bool:
+    import datetime as dt
+
+    from khm.assessment import services
+
+    services.assessment_record(
+        actor=cast.ploy,
+        household=cast.household,
+        round="2568",
+        assessed_on=dt.date(2025, 6, 1),
+        data=_assessment_data(cast),
+    )
+    r = c.get(f"/api/v1/households/{cast.household.code}/assessments")
+    return r.status_code == 200 and r.json()[0]["round"] == "2568"
+
+
+def probe_assessment_create(c: Client, cast) -> bool:
+    r = c.post(
+        f"/api/v1/households/{cast.household.code}/assessments",
+        {"round": "2568", "assessed_on": "2025-06-01", "data": _assessment_data(cast)},
+        content_type="application/json",
+    )
+    return r.status_code == 201 and r.json()["round"] == "2568"
+
+
+def probe_assessment_aggregate(c: Client, cast) -> bool:
+    r = c.get("/assessment/areas/46/")
+    return r.status_code == 200 and "กาฬสินธุ์" in r.content.decode()
+
+
+def probe_assessment_score(c: Client, cast) -> bool:
+    from khm.assessment.models import ScoringRun
+
+    r = c.post("/assessment/runs/new/", {"area": "46", "round": ""})
+    return r.status_code == 302 and ScoringRun.objects.filter(area_code="46").exists()
+
+
+def probe_instrument_edit(c: Client, cast) -> bool:
+    import copy
+    import json
+
+    from khm.assessment import instruments
+
+    cur = instruments.current("needs")
+    d = copy.deepcopy(cur.definition)
+    d["rules"] = d["rules"][:-1]
+    r = c.post("/assessment/instruments/needs/edit/", {"definition": json.dumps(d), "note": "probe"})
+    return r.status_code == 302 and instruments.current("needs").version == cur.version + 1
+
+
 PROBES: dict[str, Callable[[Client, object], bool]] = {
     "household.view": probe_view,
     "household.create": probe_create,
@@ -90,6 +148,11 @@ PROBES: dict[str, Callable[[Client, object], bool]] = {
     "area.search": probe_area_search,
     "source.view": probe_source_view,
     "source.import": probe_source_import,
+    "assessment.view": probe_assessment_view,
+    "assessment.create": probe_assessment_create,
+    "assessment.aggregate": probe_assessment_aggregate,
+    "assessment.score": probe_assessment_score,
+    "instrument.edit": probe_instrument_edit,
 }
 
 

@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from khm.api.auth import AUTH
 from khm.api.errors import validation_payload
 from khm.areas.api import router as areas_router
+from khm.assessment.api import router as assessment_router
 from khm.registry.api import router as registry_router
 from khm.sources.api import router as sources_router
 
@@ -18,6 +19,7 @@ api = NinjaAPI(title="KHM API", version="1", auth=AUTH, urls_namespace="api")
 api.add_router("/", registry_router)
 api.add_router("/", areas_router)
 api.add_router("/", sources_router)
+api.add_router("/", assessment_router)
 
 
 @api.exception_handler(ValidationError)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils.translation import get_language
@@ -31,3 +32,21 @@ def age(value: dt.date | None) -> str:
     if value is None:
         return ""
     return str(age_on(value, dt.date.today()))
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``{{ dict|get_item:key }}`` for keys that are not identifiers (area codes)."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def tr(label: Any) -> str:
+    """A {th, en} label of instrument data in the page's language (Thai when no English)."""
+    if isinstance(label, dict):
+        lang = get_language() or "th"
+        return str(label.get("en") if lang.startswith("en") and label.get("en") else label.get("th", ""))
+    return "" if label is None else str(label)
