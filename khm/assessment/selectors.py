@@ -174,37 +174,28 @@ def summarise(df: pl.DataFrame, round: str, child_len: int | None) -> Summary:
         )
     deps.sort(key=lambda d: (-float(d["share"] or 0), str(d["code"])))
     result = None
-    children: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
     weights_def = (bmn_def.get("mpi") or {}).get("weights")
+    child = (pl.col("area_code").str.slice(0, child_len) if child_len else pl.lit("")).alias("child")
     if n and weights_def and all(c in df.columns for ws in weights_def["dimensions"].values() for c in ws):
         weights = mpi.parse_weights(weights_def)
         frame = df.with_columns(
             _band_age("head_age").alias("head_age_band"),
             _band_size("size").alias("household_size"),
             pl.col("head_sex").replace("", "?").alias("head_sex"),
-            (pl.col("area_code").str.slice(0, child_len) if child_len else pl.lit("")).alias("child"),
+            child,
         )
         by = ["head_sex", "head_age_band", "household_size"] + (["child"] if child_len else [])
         try:
             result = mpi.compute(frame.select([*weights.indicators, *by]), weights, float(bmn_def["mpi"]["k"]), by=by)
-        except mpi.MPIError:
+        except mpi.MPIError:  # e.g. every household has a missing indicator
             result = None
         if result is not None:
             groups = {g: result["by"][g] for g in ("head_sex", "head_age_band", "household_size")}
-            if child_len:
-                per_child = frame.group_by("child").agg(
-                    pl.len().alias("n"),
-                    *[(pl.col("level") == lv).sum().alias(f"L{lv}") for lv in LEVELS],
-                    pl.col("overall").mean().alias("overall"),
-                    pl.col("target_poor").sum().alias("target_poor"),
-                )
-                for row in per_child.sort("child").iter_rows(named=True):
-                    m = result["by"]["child"].get(row["child"], {})
-                    children.append({**row, "H": m.get("H"), "A": m.get("A"), "M0": m.get("M0")})
-    elif n and child_len:
+    children: list[dict[str, Any]] = []
+    if n and child_len:
         per_child = (
-            df.with_columns(pl.col("area_code").str.slice(0, child_len).alias("child"))
+            df.with_columns(child)
             .group_by("child")
             .agg(
                 pl.len().alias("n"),
@@ -213,7 +204,10 @@ def summarise(df: pl.DataFrame, round: str, child_len: int | None) -> Summary:
                 pl.col("target_poor").sum().alias("target_poor"),
             )
         )
-        children = [{**r, "H": None, "A": None, "M0": None} for r in per_child.sort("child").iter_rows(named=True)]
+        by_child = result["by"]["child"] if result is not None else {}
+        for row in per_child.sort("child").iter_rows(named=True):
+            m = by_child.get(row["child"], {})
+            children.append({**row, "H": m.get("H"), "A": m.get("A"), "M0": m.get("M0")})
     return Summary(
         round=round,
         n=n,
