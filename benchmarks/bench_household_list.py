@@ -153,7 +153,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     steps["load_areas"] = time.perf_counter() - t
     t = time.perf_counter()
     out = io.StringIO()
-    call_command("seed_demo", people=args.people, seed=args.seed, stdout=out)
+    call_command("seed_demo", people=args.people, seed=args.seed, no_assessments=True, stdout=out)
     steps["seed_demo"] = time.perf_counter() - t
     steps["seed_demo_output"] = next((ln for ln in out.getvalue().splitlines() if ln.startswith("generated")), "")
     if connection.vendor == "postgresql":

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from khm.demo.assessments import seed_assessments
 from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
 
@@ -17,6 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--people", type=int, default=12000)
         parser.add_argument("--seed", type=int, default=46)
+        parser.add_argument(
+            "--no-assessments", action="store_true", help="skip the two rounds of demo assessments (benchmarks)"
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
         users = seed_organisations_and_users()
@@ -28,6 +32,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
         else:
             self.stdout.write("registry already has households: population left as it is")
+        if not o["no_assessments"]:
+            self.stdout.write("assessing demo households (rounds 2567 and 2568)…")
+            for line in seed_assessments(seed=o["seed"]):  # does nothing once there are assessments
+                self.stdout.write(f"  {line}")
         self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
         for u in users:
             self.stdout.write(f"  {u.username:<10} {u.role:<18} {u.display_name}")
