@@ -553,52 +553,93 @@ def check_answers(capitals: Mapping[str, Any], bmn: Mapping[str, Any] | None, da
 # --------------------------------------------------------------------------- capitals
 
 
-def _item_points(item: Mapping[str, Any], value: Any) -> float | None:
+@dataclass(frozen=True)
+class _Item:
+    code: str
+    type: str
+    rule: str
+    points: dict[str, float]
+    none: frozenset[str]
+    max_points: float
+    item: Mapping[str, Any]
+
+
+_COMPILED: dict[int, tuple[Any, list[tuple[str, list[_Item]]]]] = {}
+
+
+def _compiled(instrument: Mapping[str, Any]) -> list[tuple[str, list[_Item]]]:
+    """The questionnaire's items with their option points and maxima worked out once.
+
+    Cached by object identity (the cache keeps the object alive, so an id is never reused
+    for another questionnaire while its entry exists). Instruments are immutable data: a
+    definition must not be changed in place after it has been used."""
+    hit = _COMPILED.get(id(instrument))
+    if hit is not None and hit[0] is instrument:
+        return hit[1]
+    caps = []
+    for cap in instrument["capitals"]:
+        items = []
+        for it in cap["items"]:
+            opts = it.get("options", [])
+            items.append(
+                _Item(
+                    code=it["code"],
+                    type=it["type"],
+                    rule=it.get("rule", "points" if it["type"] == "choice" else "sum"),
+                    points={o["value"]: float(o.get("points", 0)) for o in opts},
+                    none=frozenset(o["value"] for o in opts if o.get("none")),
+                    max_points=item_max_points(it),
+                    item=it,
+                )
+            )
+        caps.append((cap["code"], items))
+    if len(_COMPILED) > 32:
+        _COMPILED.clear()
+    _COMPILED[id(instrument)] = (instrument, caps)
+    return caps
+
+
+def _item_points(c: _Item, value: Any) -> float | None:
     """Points for one answer, None when unanswered."""
     if value is None:
         return None
-    typ = item["type"]
-    if typ == "number":
+    if c.type == "number":
         pts = None
-        for band in item["bands"]:
+        for band in c.item["bands"]:
             if value >= band["min"]:
                 pts = float(band["points"])
         return pts if pts is not None else 0.0
-    points = {o["value"]: float(o.get("points", 0)) for o in item["options"]}
-    if typ == "choice":
-        return points[value]
-    rule = item.get("rule", "sum")
-    chosen = [v for v in value if v in points]
-    if rule == "any_full":
-        none = {o["value"] for o in item["options"] if o.get("none")}
-        return float(item["points"]) if any(v not in none for v in chosen) else 0.0
-    if rule == "start_minus":
-        none = {o["value"] for o in item["options"] if o.get("none")}
-        n = sum(1 for v in chosen if v not in none)
-        return max(float(item.get("min", 0)), float(item["start"]) - n * float(item["per"]))
-    return min(sum(points[v] for v in chosen), item_max_points(item))
+    if c.type == "choice":
+        return c.points[value]
+    chosen = [v for v in value if v in c.points]
+    if c.rule == "any_full":
+        return float(c.item["points"]) if any(v not in c.none for v in chosen) else 0.0
+    if c.rule == "start_minus":
+        n = sum(1 for v in chosen if v not in c.none)
+        return max(float(c.item.get("min", 0)), float(c.item["start"]) - n * float(c.item["per"]))
+    return min(sum(c.points[v] for v in chosen), c.max_points)
 
 
 def score_capitals(instrument: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
     lo, hi = float(instrument["scale"]["min"]), float(instrument["scale"]["max"])
     share = float(instrument.get("min_answered_share", 0.5))
     out: dict[str, Any] = {}
-    for cap in instrument["capitals"]:
+    for code, items in _compiled(instrument):
         pts = mx = 0.0
         answered = 0
-        for item in cap["items"]:
-            p = _item_points(item, answers.get(item["code"]))
+        for c in items:
+            p = _item_points(c, answers.get(c.code))
             if p is None:
                 continue
             answered += 1
             pts += p
-            mx += item_max_points(item)
-        n = len(cap["items"])
+            mx += c.max_points
+        n = len(items)
         score = pct = None
         if answered and answered / n + EPSILON >= share and mx > 0:
             pct = round(100.0 * pts / mx, ROUND)
             score = round(lo + pct / 100.0 * (hi - lo), ROUND)
-        out[cap["code"]] = {"points": pts, "max": mx, "answered": answered, "items": n, "percent": pct, "score": score}
+        out[code] = {"points": pts, "max": mx, "answered": answered, "items": n, "percent": pct, "score": score}
     return out
 
 
