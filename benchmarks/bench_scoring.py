@@ -218,6 +218,21 @@ def django_run(args: argparse.Namespace, rows: list[tuple[str, str, str, str]]) 
             )
         )
         sys.stderr.write(f"scoring run: {secs:.2f} s, {n / secs:,.0f} assessments/s\n")
+        # The area page's summary for the whole province (levels, mean pentagon,
+        # deprivations, MPI by district and by group) read from the current results.
+        from khm.assessment.selectors import area_summary
+
+        summaries: list[Any] = []
+        secs = timed(lambda: summaries.append(area_summary(admin, "46", ROUND)), max(args.repeat, 3))
+        rows.append(
+            (
+                "area page summary of the province (`area_summary`: levels, pentagon, deprivations, MPI by district and group)",
+                f"{summaries[-1].n:,} assessed households, SQLite",
+                f"{secs:.2f}",
+                "—",
+            )
+        )
+        sys.stderr.write(f"area summary: {secs:.2f} s\n")
         with connection.cursor() as cur:
             cur.execute("select sqlite_version()")
             version = cur.fetchone()[0]

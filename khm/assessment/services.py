@@ -201,6 +201,8 @@ def assessment_record(
         )
     if problems:
         raise AssessmentInvalid(problems)
+    # The round is part of the answers: it picks the survey period's income threshold.
+    data = {**data, "round": str(round).strip()}
     with transaction.atomic():
         a = Assessment.objects.create(
             ref=new_code("A"),

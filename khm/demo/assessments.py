@@ -249,6 +249,7 @@ class _Gen:
         self.members = [dict(m) for m in members if (_age(m) or 0) >= 0]
         self.facts = facts
         self.registry_pp = registry_pp
+        self.round_label = round_label
         self.rr = random.Random(f"{profile.seed}/{profile.key}/{round_label}")
         self.answers: dict[str, Any] = {}
         self.person_answers: dict[str, dict[str, str]] = {}
@@ -466,7 +467,7 @@ class _Gen:
             return {}
         a = self.answers
         inc = self.bmn.get("income") or {}
-        threshold = float(inc.get("threshold", BMN_THRESHOLD))
+        threshold = scoring.income_threshold(self.bmn, self.round_label) or BMN_THRESHOLD
         out: dict[str, str] = {}
         for ind in self.bmn["indicators"]:
             if ind["level"] != "household":
@@ -505,7 +506,7 @@ class _Gen:
         income_pp = sum(income.values()) / n if n else 0.0
         self.person_bmn()
         self.capital_answers(income_pp)
-        out: dict[str, Any] = {"members": self.members, "capitals": self.answers}
+        out: dict[str, Any] = {"round": self.round_label, "members": self.members, "capitals": self.answers}
         if self.bmn is not None:
             out["bmn"] = {"household": self.household_bmn(income_pp), "persons": self.person_answers}
         out["income"] = income

@@ -17,7 +17,8 @@ explains every rule; the short version:
   at most level 3, i.e. one step above the physical-capital level). Both are data.
 * **BMN deprivations.** Every indicator answer is ``pass`` / ``fail`` / ``na``; person-level
   indicators count only for members they apply to (age range, disability); the income
-  indicator is computed from income sources ÷ members against the period's threshold.
+  indicator is computed from income sources ÷ members against the threshold of the survey
+  period that holds the assessment's round (``data["round"]``, a Buddhist-Era year).
   A household is deprived in a person-level indicator when any member it applies to fails.
 * **TPMAP target poor.** A person fails at least one of the TPMAP indicators (household-level
   failures count for every member) *and* holds the state welfare card.
@@ -280,6 +281,24 @@ def _validate_bmn(v: _V, d: Mapping[str, Any]) -> None:
             )
         elif not isinstance(inc.get("sources"), list) or not inc["sources"]:
             v.add("income.sources", "needs the income sources", "ต้องมีแหล่งรายได้")
+        else:
+            last = -1
+            for i, t in enumerate(inc.get("thresholds", [])):
+                ok = isinstance(t, dict) and all(isinstance(t.get(k), int) for k in ("from_be", "to_be"))
+                if not ok or not _num(t.get("baht")) or t["baht"] <= 0 or t["from_be"] > t["to_be"]:
+                    v.add(
+                        f"income.thresholds[{i}]",
+                        "needs from_be ≤ to_be (Buddhist-Era years) and baht > 0",
+                        "ต้องมี from_be ≤ to_be (ปี พ.ศ.) และ baht มากกว่า 0",
+                    )
+                elif t["from_be"] <= last:
+                    v.add(
+                        f"income.thresholds[{i}].from_be",
+                        "periods must not overlap and must rise",
+                        "ช่วงปีต้องไม่ซ้อนกันและเรียงจากน้อยไปมาก",
+                    )
+                else:
+                    last = t["to_be"]
     mpi = d.get("mpi")
     if mpi is not None:
         w = mpi.get("weights") if isinstance(mpi, dict) else None
@@ -693,6 +712,23 @@ def applies(ind: Mapping[str, Any], member: Mapping[str, Any]) -> bool:
     return not ("member_flag" in ap and not member.get(ap["member_flag"]))
 
 
+def income_threshold(bmn: Mapping[str, Any], round_be: Any = None) -> float | None:
+    """Baht per person per year for the survey round (Buddhist-Era year): the period in
+    ``income.thresholds`` that holds the round, else ``income.threshold``."""
+    inc = bmn.get("income")
+    if not inc:
+        return None
+    try:
+        year = int(str(round_be))
+    except (TypeError, ValueError):
+        year = None
+    if year is not None:
+        for t in inc.get("thresholds", []):
+            if t["from_be"] <= year <= t["to_be"]:
+                return float(t["baht"])
+    return float(inc["threshold"])
+
+
 def income_per_person(bmn: Mapping[str, Any], data: Mapping[str, Any]) -> float | None:
     inc = bmn.get("income")
     income = data.get("income") or {}
@@ -727,7 +763,8 @@ def deprivations(bmn: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, A
         code = ind["code"]
         if ind["level"] == "household":
             if inc is not None and code == inc["indicator"] and per_person is not None:
-                flag: int | None = 1 if per_person + EPSILON < float(inc["threshold"]) else 0
+                threshold = income_threshold(bmn, data.get("round"))
+                flag: int | None = 1 if per_person + EPSILON < (threshold or 0) else 0
             else:
                 a = hh_ans.get(code)
                 flag = 1 if a == "fail" else 0 if a in ("pass", "na") else None
@@ -919,7 +956,7 @@ def score(instruments: Instruments, data: Mapping[str, Any]) -> dict[str, Any]:
         dep = deprivations(bmn, data)
         tp = tpmap_flags(bmn, dep, members)
         c, poor = mpi_score(bmn, dep["household"])
-        threshold = float(bmn["income"]["threshold"]) if bmn.get("income") else None
+        threshold = income_threshold(bmn, data.get("round"))
         out["bmn"] = {
             **dep,
             "threshold": threshold,

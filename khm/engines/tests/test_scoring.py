@@ -1281,3 +1281,26 @@ def test_needs_rule_with_a_non_numeric_share_is_refused() -> None:
     rule["when"] = {"income_below_threshold": "half"}
     problems = validate(broken)
     assert any(p.path.endswith("income_below_threshold") and p.th and p.en for p in problems)
+
+
+def test_income_threshold_follows_the_survey_period_of_the_round() -> None:
+    from khm.engines.scoring import income_threshold
+
+    # The shipped periods: 2550–2554 → 23,000; 2555–2559 → 30,000; 2560–2565 → 38,000;
+    # 2566–2570 → 40,000; outside them (or no round) the default 38,000.
+    assert income_threshold(BMN, "2553") == 23000
+    assert income_threshold(BMN, "2562") == 38000
+    assert income_threshold(BMN, 2568) == 40000
+    assert income_threshold(BMN, None) == 38000
+    assert income_threshold(BMN, "2590") == 38000
+    # 4 members and 156,000 baht → 39,000 a person: not deprived in 2562, deprived in 2568.
+    data = assessment(income={"main": 156000, "secondary": 0, "other": 0, "home_produce": 0})
+    assert deprivations(BMN, {**data, "round": "2562"})["household"]["bmn22"] == 0
+    assert deprivations(BMN, {**data, "round": "2568"})["household"]["bmn22"] == 1
+
+
+def test_overlapping_income_periods_are_refused() -> None:
+    broken = copy.deepcopy(BMN)
+    broken["income"]["thresholds"][3]["from_be"] = 2564  # overlaps 2560–2565
+    problems = validate(broken)
+    assert [p.path for p in problems] == ["income.thresholds[3].from_be"]
