@@ -36,8 +36,10 @@ def current_of_kind(kind: str) -> Instrument | None:
 
 
 @lru_cache(maxsize=64)
-def _definition(pk: int) -> dict[str, Any]:
-    # Versions are immutable, so a definition read once stays right for the process.
+def _definition(pk: int, checksum: str) -> dict[str, Any]:
+    # Versions are immutable, so a definition read once stays right for the process. The
+    # checksum is part of the key: a database that was emptied and filled again (tests) may
+    # give the same id to another instrument.
     value: dict[str, Any] = Instrument.objects.values_list("definition", flat=True).get(pk=pk)
     return value
 
@@ -45,7 +47,7 @@ def _definition(pk: int) -> dict[str, Any]:
 def definition(instrument: Instrument | None) -> dict[str, Any] | None:
     if instrument is None:
         return None
-    return _definition(instrument.pk)
+    return _definition(instrument.pk, instrument.checksum)
 
 
 def bundle(capitals: Instrument, bmn: Instrument | None, needs: Instrument | None) -> scoring.Instruments:

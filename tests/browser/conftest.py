@@ -60,6 +60,11 @@ def _load_demo() -> Demo:
     from khm.registry.bulk import load_households
 
     load_all(boundaries=False)  # the household pages draw no maps
+    # Transactional tests flush the database, data migrations included: put the shipped
+    # instruments back (idempotent).
+    from khm.assessment.services import instruments_install_defaults
+
+    instruments_install_defaults()
     seed_organisations_and_users()
     local, local2 = _jurisdiction("local"), _jurisdiction("local2")
     assert local and local2 and not local & local2

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from khm.assessment.services import instruments_install_defaults
 from khm.demo.assessments import seed_assessments
 from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
+        instruments_install_defaults()  # installed by migration; back if the tables were emptied
         users = seed_organisations_and_users()
         if registry_is_empty():
             call_command("generate_population", people=o["people"], seed=o["seed"], area="46", stdout=self.stdout)
