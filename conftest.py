@@ -16,6 +16,7 @@ os.environ.setdefault("KHM_LOOKUP_KEY", "dGVzdC1sb29rdXAta2V5LTMyLWJ5dGVzLWxvbmc
 os.environ["KHM_ENV_FILE"] = os.devnull
 os.environ.setdefault("KHM_BACKGROUND_JOBS", "0")
 os.environ.setdefault("KHM_PROGRESS_DIR", tempfile.mkdtemp(prefix="khm-progress-"))
+os.environ.setdefault("KHM_MEDIA_DIR", tempfile.mkdtemp(prefix="khm-media-"))
 
 
 @dataclass

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "khm.registry",
     "khm.sources",
     "khm.assessment",
+    "khm.fieldwork",
     "khm.api",
     "khm.demo",
 ]
@@ -175,6 +176,11 @@ LOGGING = {
 KHM_PAGE_SIZE = 50
 # Uploaded source files, kept by content hash (personal data: protect this folder).
 KHM_IMPORT_DIR = os.environ.get("KHM_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
+# Field photos (personal data: served only through a scoped view, never as /media/ URLs).
+MEDIA_ROOT = os.environ.get("KHM_MEDIA_DIR", str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media-not-served/"
+# Largest photo accepted from the phone (the app resizes to 1280 px before upload).
+KHM_PHOTO_MAX_BYTES = int(os.environ.get("KHM_PHOTO_MAX_BYTES", str(3 * 1024 * 1024)))
 # Progress files of long jobs (counts only; khm/core/progress.py).
 KHM_PROGRESS_DIR = os.environ.get("KHM_PROGRESS_DIR", str(BASE_DIR / "var" / "progress"))
 # Run big imports (staging, commit) in a background thread of the web process and show

@@ -12,6 +12,8 @@ urlpatterns = [
     path("audit/", include("khm.audit.urls")),
     path("imports/", include("khm.sources.urls")),
     path("assessment/", include("khm.assessment.urls")),
+    path("fieldwork/", include("khm.fieldwork.urls")),
+    path("m/", include("khm.fieldwork.urls_app")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -31,6 +31,10 @@ PROTECTED = {
     "CompositionFlag",
     "Assessment",
     "AssessmentResult",
+    "Assignment",
+    "Verification",
+    "Photo",
+    "Conflict",
 }
 
 

@@ -137,6 +137,47 @@ def probe_instrument_edit(c: Client, cast) -> bool:
     return r.status_code == 302 and instruments.current("needs").version == cur.version + 1
 
 
+def probe_campaign_manage(c: Client, cast) -> bool:
+    r = c.post("/fieldwork/new/", {"name": "probe", "area": "46", "round": "2568", "selection": "all"})
+    from khm.fieldwork.models import Campaign
+
+    return r.status_code == 302 and Campaign.objects.filter(name="probe").exists()
+
+
+def probe_verification_submit(c: Client, cast) -> bool:
+    from khm.fieldwork.models import Verification
+
+    r = c.post(
+        f"/fieldwork/households/{cast.household.code}/verify/", {"v-outcome": "not_found", "v-verified_on": "1/6/2568"}
+    )
+    return r.status_code == 302 and Verification.objects.filter(household=cast.household).exists()
+
+
+def probe_verification_view(c: Client, cast) -> bool:
+    from khm.fieldwork import services
+
+    v, _ = services.verification_submit(
+        actor=cast.ploy, key="probe", household=cast.household, method="desk",
+        payload={"outcome": "not_found", "verified_on": "2025-06-01", "notes": "probe-note"},
+    )  # fmt: skip
+    r = c.get(f"/fieldwork/verifications/{v.ref}/")
+    return r.status_code == 200 and "probe-note" in r.content.decode()
+
+
+def probe_conflict_resolve(c: Client, cast) -> bool:
+    from khm.fieldwork import services
+
+    v, _ = services.verification_submit(
+        actor=cast.ploy, key="probe-c", household=cast.household, method="desk",
+        payload={"outcome": "not_poor", "verified_on": "2025-06-01", "base": {"household": {"house_no": "1/1"}},
+                 "changes": {"household": {"house_no": "2/2"}}},
+    )  # fmt: skip
+    conflict = v.conflicts.get()
+    r = c.post(f"/fieldwork/conflicts/{conflict.pk}/", {"take": "device"})
+    cast.household.refresh_from_db()
+    return r.status_code == 302 and cast.household.house_no == "2/2"
+
+
 PROBES: dict[str, Callable[[Client, object], bool]] = {
     "household.view": probe_view,
     "household.create": probe_create,
@@ -153,6 +194,10 @@ PROBES: dict[str, Callable[[Client, object], bool]] = {
     "assessment.aggregate": probe_assessment_aggregate,
     "assessment.score": probe_assessment_score,
     "instrument.edit": probe_instrument_edit,
+    "campaign.manage": probe_campaign_manage,
+    "verification.submit": probe_verification_submit,
+    "verification.view": probe_verification_view,
+    "conflict.resolve": probe_conflict_resolve,
 }
 
 
