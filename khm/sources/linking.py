@@ -194,6 +194,11 @@ def registry_frame(rows: Sequence[LinkRow], scope: Scope) -> pl.DataFrame:
         surnames = sorted({str(r.clean["last_name"]) for r in rows if r.clean.get("last_name")})
         if surnames:
             near |= Q(last_name__in=surnames)
+        # Equal valid IDs decide on their own, wherever the person lives now and however
+        # the name is spelt: everyone with one of the file's IDs is a candidate.
+        hashes = sorted({lookup_hash(str(r.clean["national_id"])) for r in rows if r.clean.get("national_id")})
+        if hashes:
+            near |= Q(national_id_hash__in=hashes)
         where &= near
     qs = (
         Person.objects.filter(where)

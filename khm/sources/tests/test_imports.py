@@ -501,3 +501,15 @@ def test_cached_linkage_keys_equal_a_fresh_normalisation():
     out = linking._prepared(mixed, "list")
     assert out.get_column("unique_id").to_list() == ["n3", "n9"] and out.get_column("fn").to_list()[1]
     linking.KEY_CACHE.clear()
+
+
+def test_an_equal_id_matches_even_after_a_move_and_a_new_surname(cast, setup):
+    # Regression: small files read only the registry people of their subdistricts and
+    # surnames, so a person who moved to another subdistrict and changed surname was staged
+    # as new, and the commit then failed on the unique national ID.
+    row = ["T20", "3460100123458", "นาย", "บุญมี", "ทองดี", "ชาย", "13/04/2503", "7", "1", "", "", "", "460501"]
+    batch = stage(cast, setup, csv_bytes([row]), actor=cast.admin)
+    staged = batch.rows.get()
+    assert staged.outcome == "matched" and staged.person == cast.head
+    services.batch_commit(actor=cast.admin, batch=batch)
+    assert Person.objects.filter(national_id_hash=cast.head.national_id_hash).count() == 1
