@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from khm.assessment.services import instruments_install_defaults
 from khm.demo.assessments import seed_assessments
+from khm.demo.fieldwork import seed_fieldwork
 from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         if not o["no_assessments"]:
             self.stdout.write("assessing demo households (rounds 2567 and 2568)…")
             for line in seed_assessments(seed=o["seed"]):  # does nothing once there are assessments
+                self.stdout.write(f"  {line}")
+            self.stdout.write("a verification campaign for the phone app…")
+            for line in seed_fieldwork(seed=o["seed"]):  # does nothing once there is a campaign
                 self.stdout.write(f"  {line}")
         self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
         for u in users:
