@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from khm.assessment.models import Assessment
 from khm.registry.models import Household
@@ -80,7 +81,7 @@ class Outcome(models.TextChoices):
     NOT_POOR = "not_poor", _("Not poor")
     MOVED = "moved", _("Moved")
     DECEASED = "deceased", _("Deceased")
-    NOT_FOUND = "not_found", _("Not found")
+    NOT_FOUND = "not_found", pgettext_lazy("outcome", "Not found")
     DUPLICATE = "duplicate", _("Duplicate of another household")
 
 

@@ -287,9 +287,11 @@ def _gps(gps: Any, problems: list[Problem]) -> tuple[Decimal | None, Decimal | N
     return lat, lon, acc
 
 
-def _check(
+def verification_check(
     actor: Any, household: Household, payload: dict[str, Any], method: str, campaign: Campaign | None
 ) -> tuple[list[Problem], dict[str, Any]]:
+    """Every problem of a submission (nothing written) and its cleaned values; the imports
+    check all rows with it before committing any."""
     problems: list[Problem] = []
     out: dict[str, Any] = {}
     outcome = _s(payload.get("outcome"))
@@ -483,7 +485,7 @@ def verification_submit(
     )
     if method == Method.FIELD and not assigned:
         raise PermissionDenied
-    problems, clean = _check(actor, household, payload, method, campaign)
+    problems, clean = verification_check(actor, household, payload, method, campaign)
     if problems:
         raise SubmissionInvalid(problems)
     on = clean["verified_on"]
