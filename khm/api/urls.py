@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from khm.api.auth import AUTH
 from khm.api.errors import validation_payload
@@ -16,7 +17,14 @@ from khm.fieldwork.api import router as fieldwork_router
 from khm.registry.api import router as registry_router
 from khm.sources.api import router as sources_router
 
-api = NinjaAPI(title="KHM API", version="1", auth=AUTH, urls_namespace="api")
+
+class ThaiJSONRenderer(JSONRenderer):
+    """UTF-8 Thai instead of \\uXXXX escapes: the phone's download is about a quarter smaller."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(title="KHM API", version="1", auth=AUTH, urls_namespace="api", renderer=ThaiJSONRenderer())
 api.add_router("/", registry_router)
 api.add_router("/", areas_router)
 api.add_router("/", sources_router)
