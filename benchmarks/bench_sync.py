@@ -120,10 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         vol = User.objects.create_user(username="bench-volunteer", password="bench-volunteer-password")
         from khm.areas.models import Area
 
+        org = Organisation.objects.filter(code="province-46").first() or Organisation.objects.first()
+        assert org is not None
         RoleAssignment.objects.create(
-            user=vol, role=Role.VILLAGE_VOLUNTEER, organisation=Organisation.objects.filter(code="province-46").first()
-            or Organisation.objects.first(), area=Area.objects.get(code=sub["sub"]),
-        )  # fmt: skip
+            user=vol, role=Role.VILLAGE_VOLUNTEER, organisation=org, area=Area.objects.get(code=sub["sub"])
+        )
         campaign = services.campaign_create(actor=admin, name="bench", area_code="4601", round="2568", selection="all")
         ids = list(
             Household.objects.filter(area_code__startswith=sub["sub"]).order_by("pk").values_list("pk", flat=True)
