@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "khm.sources",
     "khm.assessment",
     "khm.fieldwork",
+    "khm.referrals",
     "khm.api",
     "khm.demo",
 ]
@@ -181,6 +182,19 @@ MEDIA_ROOT = os.environ.get("KHM_MEDIA_DIR", str(BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media-not-served/"
 # Largest photo accepted from the phone (the app resizes to 1280 px before upload).
 KHM_PHOTO_MAX_BYTES = int(os.environ.get("KHM_PHOTO_MAX_BYTES", str(3 * 1024 * 1024)))
+# Notifications of referrals (off by default). E-mail uses Django's EMAIL_* settings; LINE
+# uses the Messaging API push endpoint with a channel access token.
+KHM_NOTIFY_EMAIL = env_bool("KHM_NOTIFY_EMAIL", False)
+KHM_NOTIFY_LINE = env_bool("KHM_NOTIFY_LINE", False)
+KHM_LINE_API_URL = os.environ.get("KHM_LINE_API_URL", "https://api.line.me/v2/bot/message/push")
+KHM_LINE_CHANNEL_TOKEN = os.environ.get("KHM_LINE_CHANNEL_TOKEN", "")
+KHM_NOTIFY_TIMEOUT = float(os.environ.get("KHM_NOTIFY_TIMEOUT", "5"))
+KHM_BASE_URL = os.environ.get("KHM_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_BACKEND = os.environ.get("KHM_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("KHM_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KHM_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("KHM_EMAIL_FROM", "khm@localhost")
+KHM_ATTACHMENT_MAX_BYTES = int(os.environ.get("KHM_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 # Progress files of long jobs (counts only; khm/core/progress.py).
 KHM_PROGRESS_DIR = os.environ.get("KHM_PROGRESS_DIR", str(BASE_DIR / "var" / "progress"))
 # Run big imports (staging, commit) in a background thread of the web process and show

@@ -14,6 +14,7 @@ urlpatterns = [
     path("assessment/", include("khm.assessment.urls")),
     path("fieldwork/", include("khm.fieldwork.urls")),
     path("m/", include("khm.fieldwork.urls_app")),
+    path("referrals/", include("khm.referrals.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -178,6 +178,86 @@ def probe_conflict_resolve(c: Client, cast) -> bool:
     return r.status_code == 302 and cast.household.house_no == "2/2"
 
 
+def _agency(cast, org_key: str):
+    """An agency whose workers are the agency workers of ``cast.orgs[org_key]`` (the probed
+    user belongs to cast.orgs["province"], the cast's ``agency`` user to cast.orgs["agency"])."""
+    from khm.referrals.models import Agency
+
+    return Agency.objects.create(
+        code=f"probe-{org_key}", name_th="หน่วยงานทดลอง", type="social_development",
+        organisation=cast.orgs[org_key], areas=["46"],
+    )  # fmt: skip
+
+
+def _referral(cast, org_key: str):
+    from khm.referrals import services
+
+    return services.referral_create(
+        actor=cast.ploy, household=cast.household, need="housing_repair", need_label="ซ่อมแซมที่อยู่อาศัย",
+        agency=_agency(cast, org_key), note="probe-referral",
+    )  # fmt: skip
+
+
+def probe_referral_view(c: Client, cast) -> bool:
+    r = _referral(cast, "agency")  # an agency the probed user does not work for
+    page = c.get("/referrals/")
+    return page.status_code == 200 and r.ref in page.content.decode()
+
+
+def probe_referral_create(c: Client, cast) -> bool:
+    from khm.referrals.models import Referral
+
+    agency = _agency(cast, "agency")
+    r = c.post(
+        f"/referrals/households/{cast.household.code}/new/",
+        {"need": "housing_repair", "agency": agency.code, "service": "", "person": "", "note": "probe-create"},
+    )
+    return r.status_code == 302 and Referral.objects.filter(note="probe-create", state="sent").exists()
+
+
+def probe_referral_handle(c: Client, cast) -> bool:
+    r = _referral(cast, "province")  # sent to the probed user's organisation
+    inbox = c.get("/referrals/inbox/")
+    if inbox.status_code != 200 or r.ref not in inbox.content.decode():
+        return False
+    done = c.post(f"/referrals/{r.ref}/transition/", {"to": "accepted"})
+    r.refresh_from_db()
+    return done.status_code == 302 and r.state == "accepted"
+
+
+def probe_assistance_record(c: Client, cast) -> bool:
+    from khm.referrals.models import Assistance
+
+    r = _referral(cast, "province")  # officers record for the household, the agency for its referral
+    resp = c.post(
+        f"/referrals/assistance/new/?referral={r.ref}",
+        {"kind": "in_kind", "agency": r.agency.code, "given_on": "1/6/2568", "value_baht": "800", "programme": "probe"},
+    )
+    return resp.status_code == 302 and Assistance.objects.filter(referral=r, value_baht=800).exists()
+
+
+def probe_agency_manage(c: Client, cast) -> bool:
+    from khm.referrals.models import Agency
+
+    r = c.post(
+        "/referrals/agencies/new/",
+        {
+            "code": "probe-new",
+            "name_th": "หน่วยงานใหม่",
+            "type": "ngo",
+            "organisation": "",
+            "areas": "46",
+            "active": "on",
+        },
+    )
+    return r.status_code == 302 and Agency.objects.filter(code="probe-new").exists()
+
+
+def probe_tracking_view(c: Client, cast) -> bool:
+    r = c.get("/referrals/tracking/", {"area": "46"})
+    return r.status_code == 200 and "กาฬสินธุ์" in r.content.decode()
+
+
 PROBES: dict[str, Callable[[Client, object], bool]] = {
     "household.view": probe_view,
     "household.create": probe_create,
@@ -198,6 +278,12 @@ PROBES: dict[str, Callable[[Client, object], bool]] = {
     "verification.submit": probe_verification_submit,
     "verification.view": probe_verification_view,
     "conflict.resolve": probe_conflict_resolve,
+    "referral.view": probe_referral_view,
+    "referral.create": probe_referral_create,
+    "referral.handle": probe_referral_handle,
+    "assistance.record": probe_assistance_record,
+    "agency.manage": probe_agency_manage,
+    "tracking.view": probe_tracking_view,
 }
 
 

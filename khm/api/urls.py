@@ -14,6 +14,7 @@ from khm.api.errors import validation_payload
 from khm.areas.api import router as areas_router
 from khm.assessment.api import router as assessment_router
 from khm.fieldwork.api import router as fieldwork_router
+from khm.referrals.api import router as referrals_router
 from khm.registry.api import router as registry_router
 from khm.sources.api import router as sources_router
 
@@ -30,6 +31,7 @@ api.add_router("/", areas_router)
 api.add_router("/", sources_router)
 api.add_router("/", assessment_router)
 api.add_router("/", fieldwork_router)
+api.add_router("/", referrals_router)
 
 
 @api.exception_handler(ValidationError)
