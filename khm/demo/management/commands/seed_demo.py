@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from khm.assessment.services import instruments_install_defaults
 from khm.demo.assessments import seed_assessments
 from khm.demo.fieldwork import seed_fieldwork
+from khm.demo.referrals import seed_referrals
 from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
 
@@ -41,6 +42,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
             self.stdout.write("a verification campaign for the phone app…")
             for line in seed_fieldwork(seed=o["seed"]):  # does nothing once there is a campaign
+                self.stdout.write(f"  {line}")
+            self.stdout.write("agencies, referrals and assistance in Mueang Kalasin…")
+            for line in seed_referrals(seed=o["seed"]):  # does nothing when referrals exist
                 self.stdout.write(f"  {line}")
         self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
         for u in users:
