@@ -3,9 +3,7 @@ versions and their editor, scoring runs."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from typing import Any
 
@@ -25,6 +23,7 @@ from khm.assessment import selectors, services
 from khm.assessment.forms import AssessmentForm, InstrumentForm, current_be_year
 from khm.assessment.models import Instrument, InstrumentKind
 from khm.core.access import authenticated, scoped
+from khm.core.exports import tables_response
 from khm.core.templatetags.khm_charts import LEVEL_COLORS
 from khm.engines.scoring import CAPITALS
 from khm.registry.access import household_for
@@ -234,33 +233,7 @@ def area_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
             )
         )
     name = f"khm-assessment-{area.code}-{summary.round}"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        for title, h, rs in tables:
-            w.writerow([title])
-            w.writerow(h)
-            w.writerows(rs)
-            w.writerow([])
-        resp = HttpResponse(buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
-        resp["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return resp
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
-    for title, h, rs in tables:
-        ws = wb.create_sheet(title[:31])
-        ws.append(h)
-        for r in rs:
-            ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    resp = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    resp["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return resp
+    return tables_response(tables, name, fmt)
 
 
 # --------------------------------------------------------------------------- desk assessment

@@ -8,8 +8,6 @@ household of their help comes from the referral sent to their agency."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +29,7 @@ from khm.areas.models import Area
 from khm.assessment import selectors as assessment_selectors
 from khm.audit.services import audit_record
 from khm.core.access import scoped
+from khm.core.exports import tables_response
 from khm.core.forms import ThaiDateField
 from khm.referrals import bulk, services, tracking
 from khm.referrals.models import Agency, AssistanceKind, Referral
@@ -516,33 +515,7 @@ def tracking_export(request: HttpRequest, fmt: str) -> HttpResponse:
         ),
     ]
     name = f"khm-tracking-{area.code}-{ctx['round'] or 'none'}"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        for title, head, rows in tables:
-            w.writerow([title])
-            w.writerow(head)
-            w.writerows(rows)
-            w.writerow([])
-        resp = HttpResponse(buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
-        resp["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return resp
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
-    for title, head, rows in tables:
-        ws = wb.create_sheet(title[:31])
-        ws.append(head)
-        for r in rows:
-            ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    resp = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    resp["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return resp
+    return tables_response(tables, name, fmt)
 
 
 # --------------------------------------------------------------------------- timeline
