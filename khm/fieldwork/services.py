@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,6 +27,7 @@ from khm.assessment import instruments as inst
 from khm.assessment import services as assessment_services
 from khm.audit.services import audit_record
 from khm.core.dates import parse_thai_date
+from khm.core.problems import Invalid, Problem
 from khm.engines import scoring
 from khm.fieldwork.models import (
     Assignment,
@@ -55,19 +55,8 @@ PERSON_STATUS: dict[str, str] = {
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    th: str
-    en: str
-
-
-class SubmissionInvalid(ValueError):
+class SubmissionInvalid(Invalid):
     """What is wrong with a submission, each problem naming its field in Thai and English."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("; ".join(f"{p.field}: {p.en}" for p in self.problems[:10]))
 
 
 def _p(field: str, th: str, en: str) -> Problem:

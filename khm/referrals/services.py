@@ -5,8 +5,7 @@ the notifications in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from khm.accounts.scoping import can, scope_for
 from khm.audit.services import audit_record
+from khm.core.problems import Invalid, Problem
 from khm.referrals import workflow
 from khm.referrals.models import (
     OPEN_STATES,
@@ -36,17 +36,8 @@ from khm.registry.models import Household, Person, PersonStatus, Relation, new_c
 DEFAULT_DUE_DAYS = 30
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    th: str
-    en: str
-
-
-class ReferralInvalid(ValueError):
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("; ".join(f"{p.field}: {p.en}" for p in self.problems[:10]))
+class ReferralInvalid(Invalid):
+    """What is wrong with a referral or a help record, each problem naming its field."""
 
 
 def _p(field: str, th: str, en: str) -> Problem:
