@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int, default=12000)
         parser.add_argument("--seed", type=int, default=46)
         parser.add_argument(
-            "--no-assessments", action="store_true", help="skip the two rounds of demo assessments (benchmarks)"
+            "--no-assessments",
+            action="store_true",
+            help="skip the demo assessments, verification campaign and referrals (benchmarks)",
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
