@@ -29,7 +29,7 @@ from khm.accounts.scoping import Scope, scope_for
 from khm.areas.models import Area, AreaLevel
 from khm.audit.services import audit_record
 from khm.core import progress
-from khm.core.bulk import insert_rows, large_writes
+from khm.core.bulk import insert_rows, large_writes, refresh_statistics
 from khm.core.crypto import encrypt, lookup_hash
 from khm.engines.ids import is_valid_national_id, normalise_digits
 from khm.engines.linkage.fields import (
@@ -614,6 +614,8 @@ def _after_commit(actor: Any, batch: ImportBatch, subdistricts: list[str]) -> No
     if not subdistricts:
         return
     progress.report(batch.code, "checks")
+    # The checks query the rows the commit just wrote: give PostgreSQL their statistics.
+    refresh_statistics([Household, Person, Membership, PersonSource])
     try:
         counts = checks.run_checks(area_codes=subdistricts, batch=batch, actor=actor)
     except Exception as exc:  # the commit stands; see the docstring
