@@ -25,10 +25,15 @@ test: setup sysdeps-test lint types contracts test-sqlite test-postgres
 
 setup: sysdeps venv static env messages
 
-# Debian packages, installed only when missing.
+# Debian packages, installed only when missing. WeasyPrint (PDF minutes and notices) loads
+# Pango and HarfBuzz's subsetter at run time, so the demo needs them too, not only the tests.
 sysdeps:
 	@missing=""; command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	libs="$$( { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null)"; \
+	for lib in libpango-1.0.so.0=libpango-1.0-0 libpangoft2-1.0.so.0=libpangoft2-1.0-0 \
+	           libharfbuzz-subset.so.0=libharfbuzz-subset0; do \
+	  grep -qF "$${lib%%=*} " <<<"$$libs" || missing="$$missing $${lib#*=}"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -q --no-install-recommends $$missing; fi
 
 sysdeps-test:
@@ -44,10 +49,15 @@ $(UV):
 venv: $(UV)
 	$(UV) sync --frozen --python $(PY_SYS) -q
 
-# htmx comes from the npm registry through package-lock.json.
+# htmx and the Sarabun font (PDF and Word documents) come from the npm registry through
+# package-lock.json; static/vendor is build output, not committed. Sarabun: the Thai and Latin
+# subsets, regular and bold, and its licence (OFL-1.1) next to them.
 static: package-lock.json
-	@if [ ! -f node_modules/htmx.org/dist/htmx.min.js ]; then npm ci --no-audit --no-fund --loglevel=error; fi
-	@mkdir -p static/vendor && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	@if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/@fontsource/sarabun/LICENSE ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error; fi
+	@mkdir -p static/vendor/fonts/sarabun && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	@cp node_modules/@fontsource/sarabun/files/sarabun-{thai,latin}-{400,700}-normal.woff \
+	  node_modules/@fontsource/sarabun/LICENSE static/vendor/fonts/sarabun/
 
 messages:
 	@$(PY) manage.py compilemessages -v 0 -i .venv -i .tools -i node_modules
