@@ -137,10 +137,12 @@ def referral_create(
     note: str = "",
     send: bool = True,
     source: str = "",
+    via_forum: bool = False,
 ) -> Referral:
     """A referral of one need of a household to an agency (sent at once unless ``send`` is
-    false, which keeps a draft)."""
-    if not can(actor, "referral.create", household.area_code):
+    false, which keeps a draft). ``via_forum``: a poverty forum's resolution, recorded by
+    someone who may manage the forum there (its secretary), refers on the forum's authority."""
+    if not _may_refer(actor, household.area_code, via_forum):
         raise PermissionDenied
     problems = []
     if not need.strip():
@@ -164,12 +166,22 @@ def referral_create(
             area_code=r.area_code, changes={"household": household.code, "need": r.need, "agency": agency.code},
         )  # fmt: skip
         if send:
-            r = referral_transition(actor=actor, referral=r, to=State.SENT)
+            r = referral_transition(actor=actor, referral=r, to=State.SENT, via_forum=via_forum)
     return r
 
 
+def _may_refer(actor: Any, area_code: str, via_forum: bool) -> bool:
+    return can(actor, "referral.create", area_code) or (via_forum and can(actor, "forum.manage", area_code))
+
+
 def referral_transition(
-    *, actor: Any, referral: Referral, to: str, reason: str = "", agency: Agency | None = None
+    *,
+    actor: Any,
+    referral: Referral,
+    to: str,
+    reason: str = "",
+    agency: Agency | None = None,
+    via_forum: bool = False,
 ) -> Referral:
     """Move a referral along the workflow; anything not in the table is refused."""
     with transaction.atomic():
@@ -183,7 +195,7 @@ def referral_transition(
             raise ReferralInvalid(
                 [_p("state", f"เปลี่ยนจาก {r.get_state_display()} เป็น {to} ไม่ได้", f"cannot go from {r.state} to {to}")]
             )
-        if rule.by == "officer" and not can(actor, "referral.create", r.area_code):
+        if rule.by == "officer" and not _may_refer(actor, r.area_code, via_forum):
             raise PermissionDenied
         if rule.by == "agency" and not is_agency_worker_of(actor, r.agency):
             raise PermissionDenied
