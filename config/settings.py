@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "khm.assessment",
     "khm.fieldwork",
     "khm.referrals",
+    "khm.livelihoods",
+    "khm.forums",
     "khm.api",
     "khm.demo",
 ]

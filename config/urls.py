@@ -15,6 +15,9 @@ urlpatterns = [
     path("fieldwork/", include("khm.fieldwork.urls")),
     path("m/", include("khm.fieldwork.urls_app")),
     path("referrals/", include("khm.referrals.urls")),
+    path("forums/", include("khm.forums.urls")),
+    path("notice/", include("khm.forums.urls_public")),
+    path("livelihoods/", include("khm.livelihoods.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

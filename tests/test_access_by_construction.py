@@ -37,6 +37,15 @@ PROTECTED = {
     "Conflict",
     "Referral",
     "Assistance",
+    "HouseholdStanding",
+    "StandingEvent",
+    "AgendaItem",
+    "Resolution",
+    "PlanTask",
+    "PostedEntry",
+    "Appeal",
+    "Link",
+    "IncomeRecord",
 }
 
 

@@ -10,6 +10,8 @@ from django.test import Client
 
 from khm.accounts.models import RoleAssignment, User
 from khm.accounts.roles import Role, role_allows, role_matrix
+from khm.forums.tests.role_probes import PROBES as FORUM_PROBES
+from khm.livelihoods.tests.role_probes import PROBES as LIVELIHOOD_PROBES
 
 pytestmark = pytest.mark.django_db
 
@@ -285,6 +287,9 @@ PROBES: dict[str, Callable[[Client, object], bool]] = {
     "agency.manage": probe_agency_manage,
     "tracking.view": probe_tracking_view,
 }
+# Apps with their own actions keep their probes beside their tests.
+PROBES.update(FORUM_PROBES)
+PROBES.update(LIVELIHOOD_PROBES)
 
 
 def test_every_action_has_a_probe():

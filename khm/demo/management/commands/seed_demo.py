@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand
 from khm.assessment.services import instruments_install_defaults
 from khm.demo.assessments import seed_assessments
 from khm.demo.fieldwork import seed_fieldwork
+from khm.demo.forums import seed_forums
+from khm.demo.livelihoods import seed_livelihoods
 from khm.demo.referrals import seed_referrals
 from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-assessments",
             action="store_true",
-            help="skip the demo assessments, verification campaign and referrals (benchmarks)",
+            help="skip the demo assessments, verification campaign, referrals, enterprises and forums (benchmarks)",
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -47,6 +49,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
             self.stdout.write("agencies, referrals and assistance in Mueang Kalasin…")
             for line in seed_referrals(seed=o["seed"]):  # does nothing when referrals exist
+                self.stdout.write(f"  {line}")
+            self.stdout.write("community enterprises, linked households and their income…")
+            for line in seed_livelihoods(seed=o["seed"]):  # does nothing when enterprises exist
+                self.stdout.write(f"  {line}")
+            self.stdout.write("poverty forums, community validation and agreements…")
+            for line in seed_forums(seed=o["seed"]):  # does nothing once a forum exists
                 self.stdout.write(f"  {line}")
         self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
         for u in users:
