@@ -111,6 +111,11 @@ def graduation_page(request: HttpRequest) -> HttpResponse:
         area_code = min(scope.prefixes, key=len) if scope.prefixes else (min(scope.villages) if scope.villages else "")
     if area_code and not (scope.covers_area(area_code) or scope.contains(area_code)):
         area_code = ""
+    if len(area_code) == 2:
+        # A province's list is too long to evaluate per request (≈ 17 s at a million people):
+        # candidates are listed by district or below.
+        first = Area.objects.filter(parent__code=area_code).order_by("code").first()
+        area_code = first.code if first else ""
     area = Area.objects.filter(code=area_code).first() if area_code else None
     found: list[Any] = []
     if area is not None:
