@@ -7,6 +7,10 @@ from typing import Any
 from django.db import transaction
 
 from khm.audit.models import AuditEvent
+from khm.core.changes import touch
+
+# Audited reads (everything else is a write that may change the figures of its area).
+READS = (".view", ".reveal_id", ".compare", ".download", ".export", ".personal")
 
 
 def audit_record(
@@ -25,6 +29,8 @@ def audit_record(
     if action.endswith((".create", ".update", ".delete", ".transfer")) and not conn.in_atomic_block:
         raise RuntimeError("audit_record for a write must run inside the write's transaction")
     user = actor if getattr(actor, "is_authenticated", False) else None
+    if area_code and not action.endswith(READS):
+        touch([area_code])  # a write: the figures of this area are out of date (khm.insights)
     return AuditEvent.objects.create(
         actor=user,
         actor_name=getattr(user, "username", "") or "system",

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from khm.core.changes import touch
+
 
 def insert_rows(
     model: type[models.Model],
@@ -46,8 +48,11 @@ def insert_rows(
         sql += " ON CONFLICT DO NOTHING"  # SQLite ≥ 3.24 and PostgreSQL
     done = 0
     iterator = iter(rows)
+    area = columns.index("area_code") if "area_code" in columns else None
     with connection.cursor() as cur:
         while part := list(islice(iterator, chunk)):
+            if area is not None:
+                touch({r[area] for r in part})  # the figures of these areas are out of date
             if adapt:
                 part = [
                     tuple(fields[i].get_db_prep_save(v, connection) if i in adapt else v for i, v in enumerate(r))

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from khm.accounts.scoping import can
 from khm.areas.models import Area, AreaLevel
 from khm.audit.services import audit_record, diff
+from khm.core.changes import touch
 from khm.core.crypto import encrypt, lookup_hash
 from khm.engines.ids import is_valid_national_id, normalise_digits
 from khm.registry import errors
@@ -147,6 +148,7 @@ def household_transfer(*, actor: Any, household: Household, village_code: str, r
         hh.village = target
         hh.area_code = target.code
         hh.save(update_fields=["village", "area_code", "updated_at"])
+        touch([old])  # the village it left changes too (the audit event names the new one)
         audit_record(
             actor=actor,
             action="household.transfer",

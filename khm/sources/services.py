@@ -30,6 +30,7 @@ from khm.areas.models import Area, AreaLevel
 from khm.audit.services import audit_record
 from khm.core import progress
 from khm.core.bulk import insert_rows, large_writes, refresh_statistics
+from khm.core.changes import touch
 from khm.core.crypto import encrypt, lookup_hash
 from khm.engines.ids import is_valid_national_id, normalise_digits
 from khm.engines.linkage.fields import (
@@ -573,6 +574,17 @@ def batch_commit(*, actor: Any, batch: ImportBatch, checks: bool = True) -> Impo
         created_people = sum(len(h.members) for h in plan)
         batch.counts = dict(batch.counts) | {"households_created": len(plan), "people_created": created_people}
         batch_transition(actor=actor, batch=batch, to=BatchStatus.COMMITTED)
+        # The villages of the list, and those of the registry people it matched: their
+        # figures are out of date.
+        matched = set(person_of_row.values())
+        homes = {
+            a
+            for i in range(0, len(matched), 2000)
+            for a in Person.objects.filter(pk__in=list(matched)[i : i + 2000]).values_list(
+                "household__area_code", flat=True
+            )
+        }
+        touch({r[5] for r in rows if r[5]} | homes)
         audit_record(
             actor=actor,
             action="import_batch.commit",
