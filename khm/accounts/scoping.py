@@ -110,6 +110,21 @@ def _normalise(prefixes: set[str], villages: set[str]) -> Scope:
     return Scope(frozenset(kept), frozenset(vs))
 
 
+_ASSIGNMENTS_ATTR = "_khm_assignment_scopes"
+
+
+def _assignment_scopes(user: object) -> list[tuple[str, Scope]]:
+    """The user's current assignments as (role, areas), read once per user object (one
+    request): a page asks for many actions (the menu alone for a dozen)."""
+    found: list[tuple[str, Scope]] | None = getattr(user, _ASSIGNMENTS_ATTR, None)
+    if found is None:
+        now = timezone.now()
+        assignments = user.assignments.select_related("area", "organisation", "organisation__area")  # type: ignore[attr-defined]
+        found = [(a.role, _assignment_scope(a)) for a in assignments if a.is_current(now)]
+        setattr(user, _ASSIGNMENTS_ATTR, found)
+    return found
+
+
 def scope_for(user: object, action: str) -> Scope:
     """The areas where ``user`` may do ``action``; the empty scope when none."""
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -119,14 +134,10 @@ def scope_for(user: object, action: str) -> Scope:
         return cache[action]
     prefixes: set[str] = set()
     villages: set[str] = set()
-    now = timezone.now()
-    assignments = user.assignments.select_related("area", "organisation", "organisation__area")  # type: ignore[attr-defined]
-    for a in assignments:
-        if not a.is_current(now) or not role_allows(a.role, action):
-            continue
-        s = _assignment_scope(a)
-        prefixes |= s.prefixes
-        villages |= s.villages
+    for role, s in _assignment_scopes(user):
+        if role_allows(role, action):
+            prefixes |= s.prefixes
+            villages |= s.villages
     scope = _normalise(prefixes, villages)
     cache[action] = scope
     setattr(user, _CACHE_ATTR, cache)
