@@ -49,15 +49,21 @@ $(UV):
 venv: $(UV)
 	$(UV) sync --frozen --python $(PY_SYS) -q
 
-# htmx and the Sarabun font (PDF and Word documents) come from the npm registry through
-# package-lock.json; static/vendor is build output, not committed. Sarabun: the Thai and Latin
-# subsets, regular and bold, and its licence (OFL-1.1) next to them.
+# htmx, the Sarabun font (PDF and Word documents) and Leaflet (the online base map of
+# /insights/map/) come from the npm registry through package-lock.json; static/vendor is build
+# output, not committed. Sarabun: the Thai and Latin subsets, regular and bold, and its licence
+# (OFL-1.1) next to them. Leaflet: the minified script, its stylesheet, the marker/layer images
+# the stylesheet points at, and its licence (BSD-2-Clause).
 static: package-lock.json
-	@if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/@fontsource/sarabun/LICENSE ]; then \
+	@if [ ! -f node_modules/htmx.org/dist/htmx.min.js ] || [ ! -f node_modules/@fontsource/sarabun/LICENSE ] \
+	  || [ ! -f node_modules/leaflet/dist/leaflet.js ]; then \
 	  npm ci --no-audit --no-fund --loglevel=error; fi
 	@mkdir -p static/vendor/fonts/sarabun && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	@cp node_modules/@fontsource/sarabun/files/sarabun-{thai,latin}-{400,700}-normal.woff \
 	  node_modules/@fontsource/sarabun/LICENSE static/vendor/fonts/sarabun/
+	@mkdir -p static/vendor/leaflet/images && cp node_modules/leaflet/dist/leaflet.{js,css} \
+	  node_modules/leaflet/LICENSE static/vendor/leaflet/
+	@cp node_modules/leaflet/dist/images/*.png static/vendor/leaflet/images/
 
 messages:
 	@$(PY) manage.py compilemessages -v 0 -i .venv -i .tools -i node_modules

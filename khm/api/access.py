@@ -32,3 +32,10 @@ def api_scoped(action: str) -> Callable[[F], F]:
 def api_authenticated(func: F) -> F:
     setattr(func, ACCESS_ATTR, ("authenticated", None))
     return func
+
+
+def api_public(func: F) -> F:
+    """An operation anyone may call without logging in (declare it with ``auth=None`` too):
+    open aggregates only, never personal data."""
+    setattr(func, ACCESS_ATTR, ("public", None))
+    return func
