@@ -15,6 +15,13 @@ os.environ.setdefault("KHM_FIELD_KEY", "dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtbG9uZy4u
 os.environ.setdefault("KHM_LOOKUP_KEY", "dGVzdC1sb29rdXAta2V5LTMyLWJ5dGVzLWxvbmcuLi4")
 os.environ["KHM_ENV_FILE"] = os.devnull
 os.environ.setdefault("KHM_BACKGROUND_JOBS", "0")
+os.environ.setdefault("KHM_INSIGHTS_REFRESH", "manual")
+
+# pytest-django may load the settings before this file runs: set it on the settings too, so
+# no refresh thread races a test (tests call khm.insights.refresh.refresh themselves).
+from django.conf import settings as _settings
+
+_settings.KHM_INSIGHTS_REFRESH = "manual"
 os.environ.setdefault("KHM_PROGRESS_DIR", tempfile.mkdtemp(prefix="khm-progress-"))
 os.environ.setdefault("KHM_MEDIA_DIR", tempfile.mkdtemp(prefix="khm-media-"))
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "khm.referrals",
     "khm.livelihoods",
     "khm.forums",
+    "khm.insights",
     "khm.api",
     "khm.demo",
 ]
@@ -202,6 +203,13 @@ KHM_PROGRESS_DIR = os.environ.get("KHM_PROGRESS_DIR", str(BASE_DIR / "var" / "pr
 # Run big imports (staging, commit) in a background thread of the web process and show
 # their progress; off: the request waits (tests, the management command and the API).
 KHM_BACKGROUND_JOBS = env_bool("KHM_BACKGROUND_JOBS", True)
+# Pre-aggregated figures (khm.insights): "background" refreshes the changed areas after each
+# write in a thread; "manual" leaves it to `manage.py refresh_insights` (tests, benchmarks).
+KHM_INSIGHTS_REFRESH = os.environ.get("KHM_INSIGHTS_REFRESH", "background")
+# Open data: counts below this are published as "<N" (docs/insights.md).
+KHM_OPEN_DATA_MIN_CELL = int(os.environ.get("KHM_OPEN_DATA_MIN_CELL", "10"))
+# The online base map's tiles ({z}/{x}/{y}); empty hides the switch (the boundaries work offline).
+KHM_MAP_TILES = os.environ.get("KHM_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # Files of at least this many bytes (or batches of at least this many rows / 100) go to
 # the background; smaller ones finish within the request.
 KHM_BACKGROUND_MIN_BYTES = int(os.environ.get("KHM_BACKGROUND_MIN_BYTES", "200000"))

@@ -18,6 +18,8 @@ urlpatterns = [
     path("forums/", include("khm.forums.urls")),
     path("notice/", include("khm.forums.urls_public")),
     path("livelihoods/", include("khm.livelihoods.urls")),
+    path("insights/", include("khm.insights.urls")),
+    path("open/", include("khm.insights.urls_open")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -11,6 +11,7 @@ from django.test import Client
 from khm.accounts.models import RoleAssignment, User
 from khm.accounts.roles import Role, role_allows, role_matrix
 from khm.forums.tests.role_probes import PROBES as FORUM_PROBES
+from khm.insights.tests.role_probes import PROBES as INSIGHT_PROBES
 from khm.livelihoods.tests.role_probes import PROBES as LIVELIHOOD_PROBES
 
 pytestmark = pytest.mark.django_db
@@ -290,6 +291,7 @@ PROBES: dict[str, Callable[[Client, object], bool]] = {
 # Apps with their own actions keep their probes beside their tests.
 PROBES.update(FORUM_PROBES)
 PROBES.update(LIVELIHOOD_PROBES)
+PROBES.update(INSIGHT_PROBES)
 
 
 def test_every_action_has_a_probe():

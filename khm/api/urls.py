@@ -15,6 +15,7 @@ from khm.areas.api import router as areas_router
 from khm.assessment.api import router as assessment_router
 from khm.fieldwork.api import router as fieldwork_router
 from khm.forums.api import router as forums_router
+from khm.insights.api import router as insights_open_router
 from khm.livelihoods.api import router as livelihoods_router
 from khm.referrals.api import router as referrals_router
 from khm.registry.api import router as registry_router
@@ -36,6 +37,7 @@ api.add_router("/", fieldwork_router)
 api.add_router("/", referrals_router)
 api.add_router("/", forums_router)
 api.add_router("/", livelihoods_router)
+api.add_router("/", insights_open_router)
 
 
 @api.exception_handler(ValidationError)

@@ -56,6 +56,10 @@ class Command(BaseCommand):
             self.stdout.write("poverty forums, community validation and agreements…")
             for line in seed_forums(seed=o["seed"]):  # does nothing once a forum exists
                 self.stdout.write(f"  {line}")
+        from khm.insights.refresh import refresh
+
+        run = refresh(full=True)  # the dashboards read pre-aggregated figures
+        self.stdout.write(f"dashboard figures: {run.villages} villages in {run.seconds:.0f} s")
         self.stdout.write(f"\nDemo users (password for all: {DEMO_PASSWORD})")
         for u in users:
             self.stdout.write(f"  {u.username:<10} {u.role:<18} {u.display_name}")
