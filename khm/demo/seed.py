@@ -226,3 +226,47 @@ def _field_survey(admin: User, out_dir: Any) -> str:
     if batch.status == "preview":
         batch = services.batch_commit(actor=admin, batch=batch)
     return f"{source.code}: {batch.status} {batch.counts}"
+
+
+def _inside(x: float, y: float, ring: list[list[float]]) -> bool:
+    """Ray casting: is the point (lon, lat) inside the ring?"""
+    found = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i][0], ring[i][1]
+        xj, yj = ring[j][0], ring[j][1]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            found = not found
+        j = i
+    return found
+
+
+def locate_households(seed: int) -> int:
+    """Give demo households without a GPS point one inside their subdistrict's boundary (the
+    synthetic population has none; the map's household points need them). Returns how many."""
+    import random
+
+    from khm.areas.models import Boundary
+    from khm.registry.models import Household
+
+    rng = random.Random(seed)
+    outer: dict[str, list[list[float]]] = {}
+    for b in Boundary.objects.filter(area__level=AreaLevel.SUBDISTRICT).select_related("area"):
+        g = b.geometry
+        polys = [g["coordinates"]] if g.get("type") == "Polygon" else list(g.get("coordinates") or [])
+        if polys:
+            outer[b.area.code] = max((p[0] for p in polys), key=len)
+    todo = list(Household.objects.filter(latitude__isnull=True).only("pk", "area_code"))
+    for h in todo:
+        ring = outer.get(h.area_code[:6])
+        if not ring:
+            continue
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        for _ in range(30):
+            x, y = rng.uniform(min(xs), max(xs)), rng.uniform(min(ys), max(ys))
+            if _inside(x, y, ring):
+                h.longitude, h.latitude = round(x, 6), round(y, 6)  # type: ignore[assignment]
+                break
+    located = [h for h in todo if h.latitude is not None]
+    Household.objects.bulk_update(located, ["latitude", "longitude"], batch_size=2000)
+    return len(located)

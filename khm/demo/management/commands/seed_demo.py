@@ -13,7 +13,7 @@ from khm.demo.fieldwork import seed_fieldwork
 from khm.demo.forums import seed_forums
 from khm.demo.livelihoods import seed_livelihoods
 from khm.demo.referrals import seed_referrals
-from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, seed_organisations_and_users
+from khm.demo.seed import DEMO_PASSWORD, import_demo_lists, locate_households, seed_organisations_and_users
 from khm.registry.bulk import registry_is_empty
 
 
@@ -38,6 +38,8 @@ class Command(BaseCommand):
             out = str(Path(settings.KHM_IMPORT_DIR).parent / "demo-lists")
             for line in import_demo_lists(people=o["people"], seed=o["seed"], out_dir=out):
                 self.stdout.write(f"  {line}")
+            n = locate_households(seed=o["seed"])
+            self.stdout.write(f"  {n} households placed inside their subdistrict for the map")
         else:
             self.stdout.write("registry already has households: population left as it is")
         if not o["no_assessments"]:
