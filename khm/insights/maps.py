@@ -384,7 +384,7 @@ def _visible_children(view: selectors.View, codes: Iterable[str]) -> set[str]:
     if view.whole:
         return set(codes)
     n = len(view.area_code) + 2
-    return {v[:n] for v in view.villages}
+    return {v[:n] for v in view.codes}
 
 
 def _hides_small_cells(actor: Any, view: selectors.View, code: str) -> bool:
@@ -392,8 +392,8 @@ def _hides_small_cells(actor: Any, view: selectors.View, code: str) -> bool:
     hh: Scope = scope_for(actor, HOUSEHOLD_VIEW)
     if hh.covers_area(code):
         return False
-    mine = [v for v in view.villages if v.startswith(code)]
-    return not (mine and all(hh.contains(v) for v in mine))
+    mine = [v for v in view.codes if v.startswith(code)]
+    return not (mine and all(hh.contains(v) or hh.covers_area(v) for v in mine))
 
 
 def _regions(

@@ -343,7 +343,7 @@ def _scope(view: View) -> Any:
 
     if view.whole:
         return Scope(prefixes=frozenset({view.area_code}))
-    return Scope(villages=frozenset(view.villages))
+    return Scope(prefixes=frozenset(view.parts), villages=frozenset(view.villages))
 
 
 def referral_splits(view: View, round: str, today: dt.date, agencies: Iterable[int] | None) -> Any:
@@ -402,8 +402,8 @@ def _small_cell(fig: Mapping[str, Any], view: View, code: str, households: Any) 
     small = any(0 < float(fig.get(m) or 0) < MIN_CELL for m in ("assessed", "target_poor"))
     if not small or households.covers_area(code):
         return False
-    mine = [v for v in view.villages if v.startswith(code)]
-    return not (mine and all(households.contains(v) for v in mine))
+    mine = [v for v in view.codes if v.startswith(code)]
+    return not (mine and all(households.contains(v) or households.covers_area(v) for v in mine))
 
 
 def _withheld_note(c: _Ctx) -> str:
@@ -458,7 +458,10 @@ def build_report(
     sections.append(Section("๖", "recommendations", SECTION_TITLES["recommendations"], [], recommend(ctx)))
     partial = ""
     if not view.whole:
-        partial = f"เฉพาะพื้นที่ในความรับผิดชอบของผู้จัดทำ {num(len(view.villages))} หมู่บ้าน"
+        unit = (
+            f"{num(len(view.villages))} หมู่บ้าน" if view.villages else " ".join(area_title(p) for p in sorted(view.parts))
+        )
+        partial = f"เฉพาะพื้นที่ในความรับผิดชอบของผู้จัดทำ {unit}"
     return Report(
         area_code=view.area_code,
         area_name=area_title(view.area_code),

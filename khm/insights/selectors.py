@@ -33,12 +33,19 @@ class View:
 
     area_code: str
     whole: bool
-    villages: frozenset[str] = field(default_factory=frozenset)
+    villages: frozenset[str] = field(default_factory=frozenset)  # a local government's villages
+    parts: frozenset[str] = field(default_factory=frozenset)  # whole areas granted below this one
 
     def q(self) -> Q:
         if self.whole:
             return Q(area_code=self.area_code)
-        return Q(level=4, area_code__in=sorted(self.villages))
+        # Each granted part is read as its own rows (one per metric), not as its villages.
+        return Q(level=4, area_code__in=sorted(self.villages)) | Q(area_code__in=sorted(self.parts))
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The areas read for a partial view: villages and whole parts."""
+        return self.villages | self.parts
 
 
 def scope(actor: Any, action: str = ACTION) -> Scope:
@@ -67,20 +74,10 @@ def view_for(actor: Any, area_code: str, action: str = ACTION) -> View:
     mine = frozenset(v for v in s.villages if v.startswith(area_code))
     if not mine and not any(p.startswith(area_code) for p in s.prefixes):
         raise Http404
-    if any(p.startswith(area_code) for p in s.prefixes):
-        # A granted prefix below the area (a district officer looking at the province): only
-        # the granted parts are shown, as their own rows.
-        parts = frozenset(p for p in s.prefixes if p.startswith(area_code))
-        return View(area_code, False, mine | _villages_under(parts))
-    return View(area_code, False, mine)
-
-
-def _villages_under(prefixes: frozenset[str]) -> frozenset[str]:
-    out: set[str] = set()
-    for p in prefixes:
-        low, high = code_range(p)
-        out |= set(Area.objects.filter(level=4, code__gte=low, code__lte=high).values_list("code", flat=True))
-    return frozenset(out)
+    # A granted prefix below the area (a district officer looking at the province): only the
+    # granted parts are counted, each from its own pre-summed rows.
+    parts = frozenset(p for p in s.prefixes if p.startswith(area_code))
+    return View(area_code, False, mine, parts)
 
 
 def figures(view: View, round: str, dim: str = "") -> dict[str, float]:
