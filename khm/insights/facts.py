@@ -285,6 +285,7 @@ def rounds_present(villages: list[str]) -> list[str]:
         set(
             AssessmentResult.objects.filter(area_code__in=villages, current=True)
             .values_list("round", flat=True)
+            .order_by()  # no default ordering in the DISTINCT: the (round, area_code) index answers
             .distinct()
         )
     )

@@ -24,7 +24,11 @@ class Fact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["area_code", "round", "dim", "metric"], name="fact_once"),
         ]
-        indexes = [models.Index(fields=["level", "round", "dim", "area_code"], name="fact_read_idx")]
+        indexes = [
+            models.Index(fields=["level", "round", "dim", "area_code"], name="fact_read_idx"),
+            # The refresh replaces and sums rows by level and area: a range on area_code per level.
+            models.Index(fields=["level", "area_code"], name="fact_area_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.area_code}/{self.round}/{self.dim}/{self.metric}={self.value}"

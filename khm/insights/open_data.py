@@ -235,7 +235,8 @@ def rounds(code: str) -> list[str]:
 
 def all_rounds() -> list[str]:
     """The rounds with figures for any published area."""
-    return sorted(set(Fact.objects.filter(level__lte=3).exclude(round="").values_list("round", flat=True).distinct()))
+    rounds = Fact.objects.filter(level__in=(1, 2, 3)).exclude(round="").values_list("round", flat=True)
+    return sorted(set(rounds.order_by().distinct()))
 
 
 def default_area() -> str | None:
@@ -270,7 +271,12 @@ def _tree(province: str, round: str) -> dict[str, dict[str, float]]:
     # smallest such string) to the last village code under it.
     high = code_range(province)[1]
     rows = Fact.objects.filter(
-        level__lte=3, area_code__gte=province, area_code__lte=high, dim="", round__in=["", round], metric__in=METRICS
+        level__in=(1, 2, 3),
+        area_code__gte=province,
+        area_code__lte=high,
+        dim="",
+        round__in=["", round],
+        metric__in=METRICS,
     ).values_list("area_code", "metric", "value")
     out: dict[str, dict[str, float]] = defaultdict(dict)
     for code, metric, value in rows:

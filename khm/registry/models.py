@@ -63,6 +63,10 @@ class Household(models.Model):
             # Keyset pagination of a scope: range on area_code, then code.
             models.Index(fields=["area_code", "code"], name="hh_area_code_idx"),
             models.Index(fields=["house_no"], name="hh_house_no_idx"),
+            # The map's household points: only located households, in code order per area.
+            models.Index(
+                fields=["area_code", "code"], name="hh_located_idx", condition=models.Q(latitude__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
