@@ -47,9 +47,7 @@ import argparse
 import datetime as dt
 import io
 import os
-import platform
 import random
-import resource
 import shutil
 import statistics
 import sys
@@ -64,6 +62,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common import log, machine, p95, peak_rss_mib  # noqa: E402  (benchmarks/common.py)
 
 ROUND = "2568"
 DISTRICT = "4601"  # Mueang Kalasin
@@ -71,39 +70,6 @@ ATTENDEES = 12
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}){ram}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
-def p95(xs: list[float]) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, round(0.95 * len(s)) - 1))]
-
-
-def log(text: str) -> None:
-    sys.stderr.write(f"[{dt.datetime.now():%H:%M:%S}] {text}\n")
-    sys.stderr.flush()
 
 
 @dataclass

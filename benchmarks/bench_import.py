@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import time
 from collections import Counter
@@ -35,13 +34,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common import peak_rss_mib  # noqa: E402  (benchmarks/common.py)
 
 LISTS = (("tpmap", "tpmap.csv"), ("khm", "khm.xlsx"), ("bottom20", "bottom20.csv"))
 TRUTH = "true_person_id"
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_lists(people: int, seed: int, out: Path) -> Path:

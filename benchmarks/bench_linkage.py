@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import peak_rss_mib
 
 from khm.engines.linkage.fields import load_fields
 from khm.engines.linkage.run import LinkOptions, link_frames, load_source
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_lists(people: int, seed: int, out: Path) -> list[tuple[Path, Path]]:

@@ -40,6 +40,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import peak_rss_mib
 
 from khm.cli import main as cli_main
 from khm.engines import mpi
@@ -55,10 +56,6 @@ DIMENSIONS = {
 PREVALENCE = [0.02, 0.04, 0.03, 0.12, 0.06, 0.05, 0.04, 0.08, 0.03, 0.02, 0.05, 0.07, 0.10, 0.06, 0.15, 0.03, 0.02]
 BY = ["area_code[:4]", "area_code[:6]", "area_code", "sex_head", "age_head:25,40,60", "hh_size"]
 AREA_BY = ["area_code[:4]", "area_code[:6]", "area_code"]
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def villages(rng: np.random.Generator) -> np.ndarray:

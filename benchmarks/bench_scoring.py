@@ -29,9 +29,7 @@ import io
 import itertools
 import json
 import os
-import platform
 import random
-import resource
 import shutil
 import statistics
 import sys
@@ -44,6 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common import machine, peak_rss_mib  # noqa: E402  (benchmarks/common.py)
 
 from khm.demo import assessments as gen  # noqa: E402  (Django-free at import)
 from khm.engines import scoring  # noqa: E402
@@ -51,29 +50,6 @@ from khm.engines.synth import VillageWeight, generate  # noqa: E402
 
 INSTRUMENTS = ROOT / "khm" / "assessment" / "instruments"
 ROUND = "2568"
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}){ram}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
