@@ -27,3 +27,13 @@ def validation_payload(exc: ValidationError) -> dict[str, Any]:
         for e in exc.error_list:
             errors.append({"field": "", **bilingual(e.message)})
     return {"errors": errors}
+
+
+def problems_payload(problems: Any) -> dict[str, Any]:
+    """A service's problems (khm.core.problems.Problem: field, th, en) as the API's errors."""
+    return {"errors": [{"field": p.field, "message_th": p.th, "message_en": p.en} for p in problems]}
+
+
+def not_found_payload(field: str) -> dict[str, Any]:
+    """Missing and not-yours answer alike (Local Data Ownership)."""
+    return {"errors": [{"field": field, "message_th": "ไม่พบ หรือไม่ใช่ของท่าน", "message_en": "not found or not yours"}]}

@@ -14,6 +14,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from khm.api.access import api_scoped
+from khm.api.errors import problems_payload as _errors
 from khm.fieldwork import selectors, services
 from khm.fieldwork.models import Campaign, Method, Verification
 
@@ -60,10 +61,6 @@ class SubmissionOut(Schema):
 
 def _actor(request: HttpRequest) -> Any:
     return getattr(request, "auth", None)
-
-
-def _errors(problems: list[Any]) -> dict[str, Any]:
-    return {"errors": [{"field": p.field, "message_th": p.th, "message_en": p.en} for p in problems]}
 
 
 def _not_found(field: str) -> dict[str, Any]:

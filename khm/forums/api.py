@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
 from khm.api.access import api_scoped
+from khm.api.errors import not_found_payload as _not_found
+from khm.api.errors import problems_payload as _errors
 from khm.forums import selectors, services
 from khm.forums.models import AgendaItem, Forum
 from khm.forums.standing import status_of
@@ -92,14 +94,6 @@ class StandingOut(Schema):
 
 def _actor(request: HttpRequest) -> Any:
     return getattr(request, "auth", None)
-
-
-def _errors(problems: list[Any]) -> dict[str, Any]:
-    return {"errors": [{"field": p.field, "message_th": p.th, "message_en": p.en} for p in problems]}
-
-
-def _not_found(field: str) -> dict[str, Any]:
-    return {"errors": [{"field": field, "message_th": "ไม่พบ หรือไม่ใช่ของท่าน", "message_en": "not found or not yours"}]}
 
 
 def _forum(f: Forum) -> dict[str, Any]:

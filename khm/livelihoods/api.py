@@ -19,6 +19,8 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from khm.api.access import api_scoped
+from khm.api.errors import not_found_payload as _not_found
+from khm.api.errors import problems_payload as _errors
 from khm.engines.matching import Figures, Reason
 from khm.livelihoods import selectors, services
 from khm.livelihoods.models import IncomeMethod
@@ -155,14 +157,6 @@ class ImpactFilter(Schema):
 
 def _actor(request: HttpRequest) -> Any:
     return getattr(request, "auth", None)
-
-
-def _errors(problems: list[Any]) -> dict[str, Any]:
-    return {"errors": [{"field": p.field, "message_th": p.th, "message_en": p.en} for p in problems]}
-
-
-def _not_found(field: str) -> dict[str, Any]:
-    return {"errors": [{"field": field, "message_th": "ไม่พบ หรือไม่ใช่ของท่าน", "message_en": "not found or not yours"}]}
 
 
 def _enterprise(e: Any, linked: int) -> dict[str, Any]:

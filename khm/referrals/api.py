@@ -17,6 +17,8 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from khm.api.access import api_authenticated, api_scoped
+from khm.api.errors import not_found_payload as _not_found
+from khm.api.errors import problems_payload as _errors
 from khm.referrals import selectors, services
 from khm.referrals.models import OPEN_STATES, Agency, Referral, State
 from khm.referrals.panels import catalogue, household_needs
@@ -91,14 +93,6 @@ class AgencyOut(Schema):
 
 def _actor(request: HttpRequest) -> Any:
     return getattr(request, "auth", None)
-
-
-def _errors(problems: list[Any]) -> dict[str, Any]:
-    return {"errors": [{"field": p.field, "message_th": p.th, "message_en": p.en} for p in problems]}
-
-
-def _not_found(field: str) -> dict[str, Any]:
-    return {"errors": [{"field": field, "message_th": "ไม่พบ หรือไม่ใช่ของท่าน", "message_en": "not found or not yours"}]}
 
 
 def _out(r: Referral) -> dict[str, Any]:
