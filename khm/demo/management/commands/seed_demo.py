@@ -30,6 +30,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
+        # The figures are built once at the end: no background refresh racing the seed's writes
+        # (on SQLite it would only find the database locked).
+        settings.KHM_INSIGHTS_REFRESH = "manual"
         instruments_install_defaults()  # installed by migration; back if the tables were emptied
         users = seed_organisations_and_users()
         if registry_is_empty():
