@@ -64,7 +64,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from common import log, machine, p95, peak_rss_mib  # noqa: E402  (benchmarks/common.py)
+from common import log, machine, p95, peak_rss_mib, setup_lines, write_report  # noqa: E402  (benchmarks/common.py)
 
 PROVINCE = "46"
 DISTRICT = "4601"  # Mueang Kalasin
@@ -649,22 +649,9 @@ def main(argv: list[str] | None = None) -> int:
             "and coordinates only. The dashboard, the area layer and open data read only `insights_fact` "
             "(and areas, session, roles, audit).",
         ]
-        if steps:
-            lines += [
-                "",
-                "Setup (not part of the measurements):",
-                "",
-                "| setup step | s |",
-                "|---|---:|",
-                *[f"| {k} | {v:.1f} |" for k, v in steps.items()],
-                f"| **total** | {sum(steps.values()):.1f} |",
-            ]
-        report = "\n".join(lines)
+        report = "\n".join(lines + setup_lines(steps))
         out = args.out or ROOT / "benchmarks" / "out" / f"insights-{connection.vendor}-{people}-seed{args.seed}"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "report.md").write_text(report + "\n", encoding="utf-8")
-        sys.stdout.write(report + "\n")
-        log(f"report written to {out / 'report.md'}")
+        write_report(report, out)
     finally:
         connection.close()
         if args.keep and sqlite_path is not None and not args.reuse:

@@ -41,3 +41,26 @@ def p95(xs: list[float]) -> float:
 def log(text: str) -> None:
     sys.stderr.write(f"[{dt.datetime.now():%H:%M:%S}] {text}\n")
     sys.stderr.flush()
+
+
+def setup_lines(steps: dict[str, float]) -> list[str]:
+    """The setup's steps and their seconds, as a Markdown table (not part of the measurements)."""
+    if not steps:
+        return []
+    return [
+        "",
+        "Setup (not part of the measurements):",
+        "",
+        "| setup step | s |",
+        "|---|---:|",
+        *[f"| {k} | {v:.1f} |" for k, v in steps.items()],
+        f"| **total** | {sum(steps.values()):.1f} |",
+    ]
+
+
+def write_report(report: str, out: Path) -> None:
+    """Print the report and keep it as OUT/report.md."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(report + "\n", encoding="utf-8")
+    sys.stdout.write(report + "\n")
+    log(f"report written to {out / 'report.md'}")
